@@ -26,7 +26,7 @@ class StrongId {
 };
 
 using RequestId = StrongId<struct RequestIdTag>;
-// A model id as it arrived (raw) or after normalisation (canonical); see core/model_id.h.
+// A model id as it arrived (raw) or after normalisation (canonical); see pricing/pricing.h.
 using ModelId = StrongId<struct ModelIdTag>;
 
 enum class PrincipalKind {

@@ -102,11 +102,14 @@ class [[nodiscard]] Result {
 #define BUDGETEER_CONCAT_INNER(a, b) a##b
 #define BUDGETEER_CONCAT(a, b) BUDGETEER_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    ::budgeteer::Status status_macro_ = (expr);  \
-    if (!status_macro_.ok()) return status_macro_; \
+#define RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                   \
+    ::budgeteer::Status tmp = (expr);    \
+    if (!tmp.ok()) return tmp;           \
   } while (0)
+
+#define RETURN_IF_ERROR(expr) \
+  RETURN_IF_ERROR_IMPL(BUDGETEER_CONCAT(status_macro_, __LINE__), expr)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \

@@ -1,0 +1,35 @@
+// The composition root of the CLI: builds the config, clock, ledger, price catalog and engine
+// for one command. Nothing else creates adapters. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "engine/engine.h"
+#include "pricing/pricing.h"
+#include "store/ledger.h"
+
+namespace budgeteer::cli {
+
+struct GlobalOptions {
+  std::string db;           // --db; empty: $BUDGETEER_DB, then ledger.path, then ./budgeteer.db
+  std::string config_file;  // --config
+  std::string now;          // --now (RFC 3339); empty: the system clock
+};
+
+struct App {
+  Config config;
+  std::string db_path;
+  std::unique_ptr<Clock> clock;
+  PriceCatalog catalog;
+  std::unique_ptr<LedgerStore> store;  // null for commands that need no ledger
+  std::unique_ptr<Engine> engine;
+  std::string actor;  // "cli:<user>"
+};
+
+// Loads config and catalog; opens the ledger and the engine when `with_ledger`.
+Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_ledger);
+
+}  // namespace budgeteer::cli

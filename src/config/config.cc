@@ -1,0 +1,330 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace budgeteer {
+
+const std::vector<ConfigKey> kConfigKeys = {
+    {"ledger.path", "string", "./budgeteer.db",
+     "SQLite ledger file. The CLI's --db and $BUDGETEER_DB take precedence."},
+    {"ledger.synchronous_full", "bool", "true",
+     "fsync on every commit (durable across power loss). false keeps crash safety (kill -9) "
+     "but may lose the last commits on power loss."},
+    {"defaults.default_user_budget_usd", "decimal", "1",
+     "Budget of a principal seen for the first time, in USD (exact, up to 9 decimals)."},
+    {"defaults.thresholds_percent_warn", "integer", "70", "Warning threshold, percent of the limit."},
+    {"defaults.thresholds_percent_critical", "integer", "90",
+     "Critical threshold, percent of the limit."},
+    {"defaults.grace_period_seconds", "integer", "300",
+     "Seconds between crossing 100% and suspension. 0 suspends on the crossing record."},
+    {"defaults.budget_refresh_period_days", "integer", "30",
+     "Length of a rolling budget period in days (ignored when budget_period is set)."},
+    {"defaults.budget_period", "string", "",
+     "Calendar-aligned periods instead: \"monthly\" or \"weekly\" (UTC), or \"Nd\"."},
+    {"identity.per_session_roles", "string list", "[]",
+     "Roles whose sessions get one budget each (globs with '*', e.g. \"AWSReservedSSO_*\"). "
+     "Other roles are one principal per role."},
+    {"ingest.dedup_window_hours", "integer", "168",
+     "How long a Bedrock requestId is remembered to drop duplicates (at least 48)."},
+    {"ingest.max_future_skew_seconds", "integer", "300",
+     "Records stamped further in the future than this are rejected."},
+    {"ingest.max_line_bytes", "integer", "1048576",
+     "Longest accepted input line / record; longer ones are rejected with a reason."},
+    {"ingest.batch_records", "integer", "5000", "Records applied per ledger transaction."},
+    {"pricing.catalog_file", "string", "",
+     "A price catalog TOML file to use instead of the one built into the binary."},
+    {"pricing.unknown_model_input_per_million_usd", "decimal", "(highest in catalog)",
+     "Input rate for models missing from the catalog (never zero)."},
+    {"pricing.unknown_model_output_per_million_usd", "decimal", "(highest in catalog)",
+     "Output rate for models missing from the catalog (never zero)."},
+    {"server.listen", "string", "127.0.0.1:8080", "Address of budgeteer serve (loopback by default)."},
+    {"auth.admin_tokens", "string list", "[]",
+     "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
+    {"auth.viewer_tokens", "string list", "[]", "Bearer tokens with the viewer role (read only)."},
+    {"ingest.firehose.access_key", "string", "",
+     "Access key Amazon Data Firehose sends in X-Amz-Firehose-Access-Key."},
+    {"enforce.mode", "string", "log", "How suspensions are enforced: log | webhook | iam."},
+};
+
+std::string EnvVarFor(std::string_view path) {
+  std::string out = "BUDGETEER_";
+  for (char c : path) {
+    out += c == '.' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  }
+  return out;
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+namespace {
+
+// A value from the file or the environment, as text (lists as several items).
+struct RawValue {
+  std::vector<std::string> items;
+  bool is_list = false;
+  std::string where;  // "file.toml:12" or "$BUDGETEER_..."
+};
+
+Status Bad(const RawValue& v, std::string_view key, const std::string& why) {
+  return InvalidArgument(v.where + ": " + std::string(key) + ": " + why);
+}
+
+Result<int64_t> AsInt(const RawValue& v, std::string_view key, int64_t lo, int64_t hi) {
+  if (v.is_list || v.items.size() != 1) return Bad(v, key, "expected an integer");
+  const std::string& s = v.items[0];
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    return Bad(v, key, "'" + s + "' is not an integer");
+  }
+  if (out < lo || out > hi) {
+    return Bad(v, key, std::to_string(out) + " is out of range [" + std::to_string(lo) + ", " +
+                           std::to_string(hi) + "]");
+  }
+  return out;
+}
+
+Result<std::string> AsString(const RawValue& v, std::string_view key) {
+  if (v.is_list || v.items.size() != 1) return Bad(v, key, "expected a string");
+  return v.items[0];
+}
+
+Result<bool> AsBool(const RawValue& v, std::string_view key) {
+  if (!v.is_list && v.items.size() == 1) {
+    if (v.items[0] == "true" || v.items[0] == "1") return true;
+    if (v.items[0] == "false" || v.items[0] == "0") return false;
+  }
+  return Bad(v, key, "expected true or false");
+}
+
+Result<Money> AsMoney(const RawValue& v, std::string_view key) {
+  ASSIGN_OR_RETURN(const std::string s, AsString(v, key));
+  auto m = Money::ParseUsd(s);
+  if (!m.ok()) return Bad(v, key, m.status().message());
+  if (m->nanos() < 0) return Bad(v, key, "must not be negative");
+  return *m;
+}
+
+Result<RatePerMillion> AsRate(const RawValue& v, std::string_view key) {
+  ASSIGN_OR_RETURN(const std::string s, AsString(v, key));
+  auto r = RatePerMillion::ParseUsd(s);
+  if (!r.ok()) return Bad(v, key, r.status().message());
+  return *r;
+}
+
+Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_set) {
+  if (key == "ledger.path") {
+    ASSIGN_OR_RETURN(c.ledger_path, AsString(v, key));
+  } else if (key == "ledger.synchronous_full") {
+    ASSIGN_OR_RETURN(c.ledger_synchronous_full, AsBool(v, key));
+  } else if (key == "defaults.default_user_budget_usd") {
+    ASSIGN_OR_RETURN(c.defaults.limit, AsMoney(v, key));
+  } else if (key == "defaults.thresholds_percent_warn") {
+    ASSIGN_OR_RETURN(const int64_t p, AsInt(v, key, 1, 100));
+    c.defaults.warn_percent = static_cast<int>(p);
+  } else if (key == "defaults.thresholds_percent_critical") {
+    ASSIGN_OR_RETURN(const int64_t p, AsInt(v, key, 1, 100));
+    c.defaults.critical_percent = static_cast<int>(p);
+  } else if (key == "defaults.grace_period_seconds") {
+    ASSIGN_OR_RETURN(c.defaults.grace_seconds, AsInt(v, key, 0, 30 * 86400));
+  } else if (key == "defaults.budget_refresh_period_days") {
+    ASSIGN_OR_RETURN(const int64_t d, AsInt(v, key, 1, 3660));
+    if (!period_set) c.defaults.period = PeriodSpec{PeriodKind::kRollingDays, static_cast<int>(d)};
+  } else if (key == "defaults.budget_period") {
+    ASSIGN_OR_RETURN(const std::string s, AsString(v, key));
+    if (!s.empty()) {
+      auto p = PeriodSpec::Parse(s);
+      if (!p.ok()) return Bad(v, key, p.status().message());
+      c.defaults.period = *p;
+      period_set = true;
+    }
+  } else if (key == "identity.per_session_roles") {
+    c.identity.per_session_roles = v.items;
+  } else if (key == "ingest.dedup_window_hours") {
+    ASSIGN_OR_RETURN(c.dedup_window_hours, AsInt(v, key, 48, 24 * 3660));
+  } else if (key == "ingest.max_future_skew_seconds") {
+    ASSIGN_OR_RETURN(c.max_future_skew_seconds, AsInt(v, key, 0, 86400));
+  } else if (key == "ingest.max_line_bytes") {
+    ASSIGN_OR_RETURN(c.max_line_bytes, AsInt(v, key, 1024, int64_t{256} << 20));
+  } else if (key == "ingest.batch_records") {
+    ASSIGN_OR_RETURN(c.batch_records, AsInt(v, key, 1, 1'000'000));
+  } else if (key == "pricing.catalog_file") {
+    ASSIGN_OR_RETURN(c.catalog_file, AsString(v, key));
+  } else if (key == "pricing.unknown_model_input_per_million_usd") {
+    ASSIGN_OR_RETURN(c.unknown_input_per_million, AsRate(v, key));
+    if (c.unknown_input_per_million->nanos == 0) return Bad(v, key, "must not be zero");
+  } else if (key == "pricing.unknown_model_output_per_million_usd") {
+    ASSIGN_OR_RETURN(c.unknown_output_per_million, AsRate(v, key));
+    if (c.unknown_output_per_million->nanos == 0) return Bad(v, key, "must not be zero");
+  } else if (key == "server.listen") {
+    ASSIGN_OR_RETURN(c.server_listen, AsString(v, key));
+  } else if (key == "auth.admin_tokens") {
+    c.admin_tokens = v.items;
+  } else if (key == "auth.viewer_tokens") {
+    c.viewer_tokens = v.items;
+  } else if (key == "ingest.firehose.access_key") {
+    ASSIGN_OR_RETURN(c.firehose_access_key, AsString(v, key));
+  } else if (key == "enforce.mode") {
+    ASSIGN_OR_RETURN(c.enforce_mode, AsString(v, key));
+    if (c.enforce_mode != "log" && c.enforce_mode != "webhook" && c.enforce_mode != "iam") {
+      return Bad(v, key, "'" + c.enforce_mode + "' is not one of log, webhook, iam");
+    }
+  } else {
+    return InvalidArgument(v.where + ": unknown key '" + std::string(key) +
+                           "'; see docs/configuration.md for the keys");
+  }
+  return Status::Ok();
+}
+
+std::string Where(std::string_view origin, const toml::node& node) {
+  return std::string(origin) + ":" + std::to_string(node.source().begin.line);
+}
+
+// Text of a scalar TOML value; decimals keep the shortest form that reads back the same.
+std::optional<std::string> ScalarText(const toml::node& node) {
+  if (auto s = node.value_exact<std::string>()) return *s;
+  if (auto i = node.value_exact<int64_t>()) return std::to_string(*i);
+  if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
+  if (auto d = node.value_exact<double>()) {
+    char buf[64];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), *d);
+    if (ec == std::errc()) return std::string(buf, p);
+  }
+  return std::nullopt;
+}
+
+Status Flatten(const toml::table& table, const std::string& prefix, std::string_view origin,
+               std::vector<std::pair<std::string, RawValue>>& out, Config& config) {
+  for (const auto& [k, node] : table) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (key == "pricing.overrides") {
+      const toml::table* models = node.as_table();
+      if (models == nullptr) return InvalidArgument(Where(origin, node) + ": pricing.overrides must be a table of models");
+      for (const auto& [model, fields] : *models) {
+        const toml::table* f = fields.as_table();
+        const std::string base = "pricing.overrides.\"" + std::string(model.str()) + "\"";
+        if (f == nullptr) return InvalidArgument(Where(origin, fields) + ": " + base + " must be a table");
+        PriceOverride o;
+        o.model = std::string(model.str());
+        for (const auto& [field, value] : *f) {
+          const auto text = ScalarText(value);
+          RawValue v{{text.value_or("")}, false, Where(origin, value)};
+          const std::string fk = base + "." + std::string(field.str());
+          std::optional<RatePerMillion>* slot = nullptr;
+          if (field.str() == "input") slot = &o.input;
+          if (field.str() == "output") slot = &o.output;
+          if (field.str() == "cache_read") slot = &o.cache_read;
+          if (field.str() == "cache_write") slot = &o.cache_write;
+          if (slot == nullptr) {
+            return InvalidArgument(v.where + ": unknown key '" + fk +
+                                   "' (expected input, output, cache_read, cache_write in USD "
+                                   "per million tokens)");
+          }
+          ASSIGN_OR_RETURN(*slot, AsRate(v, fk));
+        }
+        config.price_overrides.push_back(std::move(o));
+      }
+      continue;
+    }
+    if (const toml::table* sub = node.as_table()) {
+      RETURN_IF_ERROR(Flatten(*sub, key, origin, out, config));
+      continue;
+    }
+    RawValue v;
+    v.where = Where(origin, node);
+    if (const toml::array* arr = node.as_array()) {
+      v.is_list = true;
+      for (const auto& item : *arr) {
+        auto s = item.value_exact<std::string>();
+        if (!s) return InvalidArgument(v.where + ": " + key + ": expected a list of strings");
+        v.items.push_back(*s);
+      }
+    } else {
+      auto text = ScalarText(node);
+      if (!text) return InvalidArgument(v.where + ": " + key + ": unsupported value type");
+      v.items.push_back(*text);
+    }
+    out.emplace_back(key, std::move(v));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
+                           const EnvLookup& env) {
+  Config config;
+  std::vector<std::pair<std::string, RawValue>> values;
+  if (!toml_text.empty()) {
+    toml::table table;
+    try {
+      table = toml::parse(toml_text, origin);
+    } catch (const toml::parse_error& e) {
+      return InvalidArgument(std::string(origin) + ":" + std::to_string(e.source().begin.line) +
+                             ": invalid TOML: " + std::string(e.description()));
+    }
+    RETURN_IF_ERROR(Flatten(table, "", origin, values, config));
+  }
+  // Environment overrides, after the file.
+  for (const ConfigKey& key : kConfigKeys) {
+    const std::string var = EnvVarFor(key.path);
+    auto value = env(var);
+    if (!value) continue;
+    RawValue v;
+    v.where = "$" + var;
+    if (key.type == "string list") {
+      v.is_list = true;
+      std::stringstream ss(*value);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        if (!item.empty()) v.items.push_back(item);
+      }
+    } else {
+      v.items.push_back(*value);
+    }
+    values.emplace_back(std::string(key.path), std::move(v));
+  }
+  // budget_period wins over budget_refresh_period_days wherever each comes from.
+  bool period_set = false;
+  for (const auto& [key, v] : values) {
+    if (key == "defaults.budget_period") RETURN_IF_ERROR(Apply(config, key, v, period_set));
+  }
+  for (const auto& [key, v] : values) {
+    if (key != "defaults.budget_period") RETURN_IF_ERROR(Apply(config, key, v, period_set));
+  }
+  if (config.defaults.critical_percent < config.defaults.warn_percent) {
+    return InvalidArgument(std::string(origin) +
+                           ": defaults.thresholds_percent_critical (" +
+                           std::to_string(config.defaults.critical_percent) +
+                           ") must not be below defaults.thresholds_percent_warn (" +
+                           std::to_string(config.defaults.warn_percent) + ")");
+  }
+  RETURN_IF_ERROR(config.defaults.Validate().WithContext(std::string(origin) + ": defaults"));
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
+  if (path.empty()) return ParseConfig("", "(defaults)", env);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgument("cannot read config file '" + path +
+                           "': check the path given to --config");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path, env);
+}
+
+}  // namespace budgeteer

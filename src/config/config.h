@@ -1,0 +1,75 @@
+// Config: one validated, immutable object built once at start-up from the TOML file and the
+// environment (BUDGETEER_<SECTION>_<KEY>, e.g. BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS), then
+// passed down. Every key, its default and its environment variable is listed in kConfigKeys and
+// documented in docs/configuration.md (a test keeps the two in step). Unknown keys and invalid
+// values are rejected, naming the key. No global state; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/money.h"
+#include "core/policy.h"
+#include "core/principal.h"
+#include "core/status.h"
+
+namespace budgeteer {
+
+struct PriceOverride {
+  std::string model;  // canonical model id
+  std::optional<RatePerMillion> input, output, cache_read, cache_write;
+};
+
+struct Config {
+  // [ledger]
+  std::string ledger_path;             // empty: the CLI's --db / $BUDGETEER_DB / ./budgeteer.db
+  bool ledger_synchronous_full = true;  // fsync every commit (durable across power loss)
+  // [defaults] (the seed's names)
+  BudgetSettings defaults;
+  // [identity]
+  IdentityRules identity;
+  // [ingest]
+  int64_t dedup_window_hours = 168;
+  int64_t max_future_skew_seconds = 300;
+  int64_t max_line_bytes = 1 << 20;
+  int64_t batch_records = 5000;
+  // [pricing]
+  std::string catalog_file;  // empty: the catalog built into the binary
+  std::optional<RatePerMillion> unknown_input_per_million;
+  std::optional<RatePerMillion> unknown_output_per_million;
+  std::vector<PriceOverride> price_overrides;  // [pricing.overrides."<model>"]
+  // [server], [auth], [ingest.firehose], [enforce]: used by `serve`.
+  std::string server_listen = "127.0.0.1:8080";
+  std::vector<std::string> admin_tokens;
+  std::vector<std::string> viewer_tokens;
+  std::string firehose_access_key;
+  std::string enforce_mode = "log";
+};
+
+// One documented key.
+struct ConfigKey {
+  std::string_view path;  // "defaults.grace_period_seconds"
+  std::string_view type;  // "integer", "string", "decimal", "bool", "string list"
+  std::string_view default_value;
+  std::string_view doc;
+};
+extern const std::vector<ConfigKey> kConfigKeys;
+
+// The environment variable overriding a key: BUDGETEER_ + path upper-cased, '.' -> '_'.
+std::string EnvVarFor(std::string_view path);
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+// Parses TOML text (may be empty) and applies environment overrides. `origin` names the file in
+// errors.
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
+                           const EnvLookup& env);
+// Reads `path` (empty: no file) and calls ParseConfig.
+Result<Config> LoadConfig(const std::string& path, const EnvLookup& env);
+
+}  // namespace budgeteer

@@ -1,0 +1,120 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace budgeteer {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ConfigTest, DefaultsAreTheSeeds) {
+  auto c = ParseConfig("", "test", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->defaults.limit, Money::FromUsd(1));
+  EXPECT_EQ(c->defaults.warn_percent, 70);
+  EXPECT_EQ(c->defaults.critical_percent, 90);
+  EXPECT_EQ(c->defaults.grace_seconds, 300);
+  EXPECT_EQ(c->defaults.period.ToString(), "30d");
+  EXPECT_EQ(c->server_listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->dedup_window_hours, 168);
+}
+
+TEST(ConfigTest, ReadsTheDocumentedKeys) {
+  auto c = ParseConfig(R"(
+[server]
+listen = "127.0.0.1:9090"
+[auth]
+admin_tokens = ["alice:s3cret"]
+viewer_tokens = ["view"]
+[ingest.firehose]
+access_key = "fh"
+[defaults]
+default_user_budget_usd = 2.5
+thresholds_percent_warn = 60
+thresholds_percent_critical = 85
+grace_period_seconds = 0
+budget_refresh_period_days = 7
+[identity]
+per_session_roles = ["AWSReservedSSO_*"]
+[enforce]
+mode = "log"
+[pricing.overrides."anthropic.claude-3-haiku-20240307-v1"]
+input = "0.2"
+output = "1"
+)",
+                       "test.toml", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->defaults.limit, *Money::ParseUsd("2.5"));
+  EXPECT_EQ(c->defaults.warn_percent, 60);
+  EXPECT_EQ(c->defaults.grace_seconds, 0);
+  EXPECT_EQ(c->defaults.period.ToString(), "7d");
+  EXPECT_EQ(c->admin_tokens, std::vector<std::string>{"alice:s3cret"});
+  EXPECT_EQ(c->identity.per_session_roles, std::vector<std::string>{"AWSReservedSSO_*"});
+  ASSERT_EQ(c->price_overrides.size(), 1U);
+  EXPECT_EQ(c->price_overrides[0].input->nanos, 200'000'000);
+}
+
+TEST(ConfigTest, EnvironmentOverridesTheFile) {
+  auto c = ParseConfig("[defaults]\ngrace_period_seconds = 60\n", "t.toml",
+                       FakeEnv({{"BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS", "5"},
+                                {"BUDGETEER_DEFAULTS_BUDGET_PERIOD", "monthly"},
+                                {"BUDGETEER_AUTH_VIEWER_TOKENS", "a,b"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->defaults.grace_seconds, 5);
+  EXPECT_EQ(c->defaults.period.kind, PeriodKind::kMonthly);
+  EXPECT_EQ(c->viewer_tokens.size(), 2U);
+}
+
+TEST(ConfigTest, InvalidConfigNamesTheKey) {
+  struct Case {
+    const char* toml;
+    const char* needle;
+  };
+  const Case cases[] = {
+      {"[defaults]\nthresholds_percent_warn = 170\n", "defaults.thresholds_percent_warn"},
+      {"[defaults]\nnonsense = 1\n", "unknown key 'defaults.nonsense'"},
+      {"[defaults]\ndefault_user_budget_usd = \"abc\"\n", "defaults.default_user_budget_usd"},
+      {"[defaults]\nthresholds_percent_warn = 95\n", "thresholds_percent_critical"},
+      {"[enforce]\nmode = \"magic\"\n", "enforce.mode"},
+      {"[ingest]\ndedup_window_hours = 12\n", "ingest.dedup_window_hours"},
+      {"[defaults\n", "invalid TOML"},
+      {"[pricing.overrides.\"m\"]\ninput = \"-1\"\n", "negative"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfig(c.toml, "bad.toml", FakeEnv({}));
+    ASSERT_FALSE(r.ok()) << c.toml;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(c.needle), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("bad.toml"), std::string::npos) << r.status().message();
+  }
+  auto env = ParseConfig("", "x", FakeEnv({{"BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS", "soon"}}));
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.status().message().find("$BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, EveryKeyIsDocumented) {
+  std::ifstream in(std::string(BUDGETEER_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md is missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const ConfigKey& key : kConfigKeys) {
+    EXPECT_NE(doc.find("`" + std::string(key.path) + "`"), std::string::npos) << key.path;
+    EXPECT_NE(doc.find(EnvVarFor(key.path)), std::string::npos) << key.path;
+  }
+}
+
+}  // namespace
+}  // namespace budgeteer

@@ -1,0 +1,557 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "engine/events.h"
+#include "util/json_writer.h"
+
+namespace budgeteer {
+
+namespace {
+
+constexpr char kSystemActor[] = "system";
+constexpr char kDefaultsMetaKey[] = "applied_defaults";
+
+std::string DefaultsFingerprint(const BudgetSettings& s) {
+  return s.limit.ToUsd() + "|" + std::to_string(s.warn_percent) + "|" +
+         std::to_string(s.critical_percent) + "|" + std::to_string(s.grace_seconds) + "|" +
+         s.period.ToString();
+}
+
+Result<BudgetSettings> ParseFingerprint(const std::string& text) {
+  BudgetSettings s;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t bar = text.find('|', start);
+    parts.push_back(text.substr(start, bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  if (parts.size() != 5) return DataLoss("ledger meta '" + std::string(kDefaultsMetaKey) + "' is malformed");
+  ASSIGN_OR_RETURN(s.limit, Money::ParseUsd(parts[0]));
+  s.warn_percent = std::stoi(parts[1]);
+  s.critical_percent = std::stoi(parts[2]);
+  s.grace_seconds = std::stoll(parts[3]);
+  ASSIGN_OR_RETURN(s.period, PeriodSpec::Parse(parts[4]));
+  return s;
+}
+
+// Writes the audit entry and outbox actions of each transition.
+Status RecordTransitions(LedgerTxn& txn, const PrincipalRow& row, const BudgetSettings& settings,
+                         const std::vector<Transition>& transitions, const std::string& actor) {
+  for (const Transition& t : transitions) {
+    ASSIGN_OR_RETURN(const int64_t audit_id,
+                     txn.AppendAudit(TransitionAudit(row, settings, t, actor)));
+    for (OutboxAction& action : TransitionActions(row, settings, t, actor)) {
+      action.audit_id = audit_id;
+      RETURN_IF_ERROR(txn.AppendOutbox(action).status());
+    }
+  }
+  return Status::Ok();
+}
+
+Status AuditEvent(LedgerTxn& txn, Timestamp at, std::optional<int64_t> principal_id,
+                  const std::string& actor, std::string kind, std::string details) {
+  AuditEntry e;
+  e.at = at;
+  e.principal_id = principal_id;
+  e.actor = actor;
+  e.kind = std::move(kind);
+  e.details = std::move(details);
+  return txn.AppendAudit(e).status();
+}
+
+int64_t HourOf(Timestamp t) {
+  const int64_t s = t.unix_seconds();
+  return s >= 0 ? s / 3600 : -((-s + 3599) / 3600);
+}
+
+struct AggKey {
+  int64_t principal_id;
+  int64_t hour;
+  std::string model;
+  bool operator==(const AggKey&) const = default;
+};
+struct AggKeyHash {
+  size_t operator()(const AggKey& k) const {
+    return std::hash<std::string>{}(k.model) ^ (static_cast<size_t>(k.principal_id) * 0x9E3779B97F4A7C15ULL) ^
+           static_cast<size_t>(k.hour);
+  }
+};
+
+// One principal touched by a batch.
+struct Touched {
+  PrincipalRow row;
+  BudgetSettings settings;
+  std::vector<Transition> transitions;
+  bool dirty = false;
+};
+
+}  // namespace
+
+Engine::Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
+               const Clock& clock)
+    : store_(store),
+      catalog_(catalog),
+      unknown_rule_(options.unknown_model ? *options.unknown_model
+                                          : UnknownModelRule::FromCatalog(catalog)),
+      options_(std::move(options)),
+      clock_(clock) {}
+
+Result<std::unique_ptr<Engine>> Engine::Open(LedgerStore& store, const PriceCatalog& catalog,
+                                             EngineOptions options, const Clock& clock) {
+  RETURN_IF_ERROR(options.defaults.Validate().WithContext("default budget settings"));
+  if (options.dedup_window_seconds < 48 * 3600) {
+    return InvalidArgument("ingest.dedup_window_hours must be at least 48");
+  }
+  std::unique_ptr<Engine> engine(new Engine(store, catalog, std::move(options), clock));
+  RETURN_IF_ERROR(engine->WarmDedup());
+  return engine;
+}
+
+Status Engine::WarmDedup() {
+  seen_.Clear();
+  const Timestamp since = clock_.Now().PlusSeconds(-options_.dedup_window_seconds);
+  int64_t max_id = 0;
+  RETURN_IF_ERROR(store_.ScanRequestIdsSince(
+      since, [this](std::string_view id) { seen_.Insert(id); }, max_id));
+  max_usage_id_ = max_id;
+  return Status::Ok();
+}
+
+Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
+                                        std::string_view source) {
+  const Timestamp now = clock_.Now();
+  BatchOutcome outcome;
+  const size_t seen_before = seen_.size();
+  Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    outcome = BatchOutcome();
+    // Catch up with rows other processes applied since our last look.
+    int64_t max_id = max_usage_id_;
+    RETURN_IF_ERROR(txn.ScanRequestIds(
+        max_usage_id_, [this](std::string_view id) { seen_.Insert(id); }, max_id));
+    max_usage_id_ = max_id;
+
+    std::unordered_map<PrincipalKey, size_t, PrincipalKeyHash> index;
+    std::vector<Touched> touched;
+    std::vector<UsageRow> rows;
+    rows.reserve(records.size());
+    std::unordered_map<AggKey, UsageAggregate, AggKeyHash> aggregates;
+    std::map<std::pair<int64_t, int64_t>, std::pair<Timestamp, Money>> period_spend;
+    std::unordered_set<std::string> unpriced_noted;
+    const Timestamp future_limit = now.PlusSeconds(options_.max_future_skew_seconds);
+
+    for (size_t i = 0; i < records.size(); ++i) {
+      const UsageRecord& r = records[i];
+      if (r.timestamp > future_limit) {
+        outcome.rejected.push_back(
+            {i, "timestamp " + r.timestamp.ToRfc3339() + " is more than " +
+                    std::to_string(options_.max_future_skew_seconds) +
+                    " s ahead of the clock (" + now.ToRfc3339() +
+                    "); fix the producer's clock or raise ingest.max_future_skew_seconds"});
+        continue;
+      }
+      auto key = ResolvePrincipal(r.caller, r.account_id, options_.identity);
+      if (!key.ok()) {
+        outcome.rejected.push_back({i, key.status().message()});
+        continue;
+      }
+      if (!seen_.Insert(r.request_id.str())) {
+        ++outcome.duplicates;
+        continue;
+      }
+      // The principal: from this batch, from the ledger, or new (zero-touch, default budget).
+      size_t slot;
+      auto it = index.find(*key);
+      if (it != index.end()) {
+        slot = it->second;
+      } else {
+        ASSIGN_OR_RETURN(std::optional<PrincipalRow> found, txn.FindPrincipal(*key));
+        Touched t;
+        if (found) {
+          t.row = std::move(*found);
+          t.settings = SettingsOf(t.row);
+        } else {
+          t.row.key = *key;
+          t.row.created_at = now;
+          t.row.last_seen = r.timestamp;
+          t.settings = options_.defaults;
+          t.row.state = NewBudgetState(t.settings, r.timestamp, now);
+          RETURN_IF_ERROR(txn.InsertPrincipal(t.row));
+          JsonWriter w;
+          w.BeginObject()
+              .Field("principal", key->Qualified())
+              .Field("kind", PrincipalKindName(key->kind))
+              .Field("caller", r.caller);
+          w.Key("limit_usd").RawNumber(t.settings.limit.ToUsd());
+          w.Field("period", t.settings.period.ToString()).EndObject();
+          RETURN_IF_ERROR(AuditEvent(txn, now, t.row.id, kSystemActor, "principal_created",
+                                     w.Take()));
+        }
+        // Act on anything time changed before applying new usage (as the scheduler would have).
+        if (AdvanceTime(t.settings, t.row.state, now, t.transitions)) t.dirty = true;
+        if (!t.transitions.empty()) t.dirty = true;
+        slot = touched.size();
+        touched.push_back(std::move(t));
+        index.emplace(*key, slot);
+      }
+      Touched& p = touched[slot];
+
+      const PricedUsage priced = PriceUsage(catalog_, unknown_rule_, r);
+      UsageRow row;
+      row.request_id = r.request_id.str();
+      row.timestamp = r.timestamp;
+      row.received_at = now;
+      row.principal_id = p.row.id;
+      row.model = priced.model.canonical.str();
+      row.region = r.inference_region.empty() ? r.region : r.inference_region;
+      row.operation = r.operation;
+      row.tokens = r.tokens;
+      row.media = r.media;
+      row.cost = priced.cost;
+      if (priced.unpriced) {
+        row.flags |= kUsageUnpriced;
+        ++outcome.unpriced;
+        if (unpriced_noted.insert(row.model).second) {
+          ASSIGN_OR_RETURN(const bool first, txn.NoteUnpricedModel(row.model, now));
+          if (first) {
+            JsonWriter w;
+            w.BeginObject().Field("model", row.model).Field("raw_model_id", r.model_id.str());
+            w.Key("input_per_million_usd").RawNumber(unknown_rule_.input.ToUsd());
+            w.Key("output_per_million_usd").RawNumber(unknown_rule_.output.ToUsd());
+            w.Field("message",
+                    "model '" + row.model +
+                        "' is not in the price catalog; it is priced at the fallback rates and "
+                        "flagged unpriced. Add it with a [pricing.overrides] entry or update the "
+                        "catalog (budgeteer prices update).");
+            w.EndObject();
+            const std::string details = w.Take();
+            RETURN_IF_ERROR(AuditEvent(txn, now, std::nullopt, kSystemActor, "unpriced_model",
+                                       details));
+            OutboxAction alert;
+            alert.created_at = now;
+            alert.kind = "operator_alert";
+            alert.event = "unpriced_model";
+            alert.payload = details;
+            alert.next_attempt_at = now;
+            RETURN_IF_ERROR(txn.AppendOutbox(alert).status());
+          }
+        }
+      }
+      if (!r.error_code.empty()) row.flags |= kUsageError;
+      if (r.batch) row.flags |= kUsageBatch;
+
+      BudgetState& state = p.row.state;
+      if (r.timestamp >= state.period.end) {
+        // Within the clock-skew allowance but past the period end: the next period has begun.
+        AdvanceTime(p.settings, state, r.timestamp, p.transitions);
+      }
+      Period attributed = state.period;
+      if (r.timestamp < state.period.start) {
+        // Late for a closed period: kept in that period's history; does not reopen it.
+        attributed = PeriodContaining(p.settings.period, state.anchor, r.timestamp);
+        row.flags |= kUsageLate;
+        ++outcome.late;
+      } else {
+        ApplySpend(p.settings, state, priced.cost, now, p.transitions);
+      }
+      if (r.timestamp > p.row.last_seen) p.row.last_seen = r.timestamp;
+      p.dirty = true;
+      row.period_start_ms = attributed.start.unix_millis();
+
+      auto& ps = period_spend[{p.row.id, attributed.start.unix_millis()}];
+      ps.first = attributed.end;
+      ps.second += priced.cost;
+
+      AggKey ak{p.row.id, HourOf(r.timestamp), row.model};
+      auto [agg_it, inserted] = aggregates.try_emplace(ak);
+      UsageAggregate& agg = agg_it->second;
+      if (inserted) {
+        agg.principal_id = ak.principal_id;
+        agg.hour = ak.hour;
+        agg.model = ak.model;
+      }
+      ++agg.requests;
+      agg.tokens.input += r.tokens.input;
+      agg.tokens.output += r.tokens.output;
+      agg.tokens.cache_read += r.tokens.cache_read;
+      agg.tokens.cache_write += r.tokens.cache_write;
+      agg.cost += priced.cost;
+      if (priced.unpriced) ++agg.unpriced_requests;
+
+      outcome.cost += priced.cost;
+      ++outcome.applied;
+      rows.push_back(std::move(row));
+    }
+
+    int64_t first_id = 0;
+    if (!rows.empty()) {
+      ASSIGN_OR_RETURN(first_id, txn.AppendUsage(rows));
+    }
+    std::vector<UsageAggregate> agg_rows;
+    agg_rows.reserve(aggregates.size());
+    for (auto& [k, v] : aggregates) agg_rows.push_back(std::move(v));
+    if (!agg_rows.empty()) RETURN_IF_ERROR(txn.AddAggregates(agg_rows));
+    for (const auto& [k, v] : period_spend) {
+      RETURN_IF_ERROR(txn.AddPeriodSpend(k.first, Timestamp::FromUnixMillis(k.second), v.first,
+                                         v.second));
+    }
+    for (Touched& p : touched) {
+      if (!p.dirty) continue;
+      RETURN_IF_ERROR(txn.UpdatePrincipal(p.row));
+      RETURN_IF_ERROR(RecordTransitions(txn, p.row, p.settings, p.transitions, kSystemActor));
+      outcome.transitions += static_cast<int64_t>(p.transitions.size());
+    }
+    IngestBatchRow batch;
+    batch.received_at = now;
+    batch.source = std::string(source);
+    batch.first_usage_id = first_id;
+    batch.last_usage_id = rows.empty() ? 0 : first_id + static_cast<int64_t>(rows.size()) - 1;
+    batch.read = static_cast<int64_t>(records.size());
+    batch.applied = outcome.applied;
+    batch.duplicates = outcome.duplicates;
+    batch.rejected = static_cast<int64_t>(outcome.rejected.size());
+    batch.cost = outcome.cost;
+    RETURN_IF_ERROR(txn.RecordBatch(batch));
+    if (batch.last_usage_id > max_usage_id_) max_usage_id_ = batch.last_usage_id;
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    // The transaction rolled back: forget the ids it added, from the ledger's truth.
+    if (seen_.size() != seen_before) {
+      Status warm = WarmDedup();
+      if (!warm.ok()) return warm.WithContext(st.message());
+    }
+    return st;
+  }
+  return outcome;
+}
+
+Result<TickOutcome> Engine::Tick() {
+  const Timestamp now = clock_.Now();
+  TickOutcome outcome;
+  RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    outcome = TickOutcome();
+    ASSIGN_OR_RETURN(std::vector<PrincipalRow> due, txn.PrincipalsDueBy(now));
+    for (PrincipalRow& row : due) {
+      ++outcome.principals_checked;
+      const BudgetSettings settings = SettingsOf(row);
+      std::vector<Transition> transitions;
+      const Period before = row.state.period;
+      const bool refreshed = AdvanceTime(settings, row.state, now, transitions);
+      if (refreshed) {
+        ++outcome.refreshed;
+        JsonWriter w;
+        w.BeginObject()
+            .Field("previous_period_start", before.start.ToRfc3339())
+            .Field("previous_period_end", before.end.ToRfc3339())
+            .Field("period_start", row.state.period.start.ToRfc3339())
+            .Field("period_end", row.state.period.end.ToRfc3339())
+            .EndObject();
+        RETURN_IF_ERROR(
+            AuditEvent(txn, now, row.id, kSystemActor, "period_refreshed", w.Take()));
+      }
+      RETURN_IF_ERROR(txn.UpdatePrincipal(row));
+      RETURN_IF_ERROR(RecordTransitions(txn, row, settings, transitions, kSystemActor));
+      outcome.transitions += static_cast<int64_t>(transitions.size());
+    }
+    return Status::Ok();
+  }));
+  return outcome;
+}
+
+Status Engine::ApplyDefaultsIfChanged(const std::string& actor) {
+  const Timestamp now = clock_.Now();
+  const std::string current = DefaultsFingerprint(options_.defaults);
+  return store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, txn.GetMeta(kDefaultsMetaKey));
+    if (stored && *stored == current) return Status::Ok();
+    if (stored) {
+      ASSIGN_OR_RETURN(const BudgetSettings before_defaults, ParseFingerprint(*stored));
+      // Every principal is due by the end of time: this lists them all.
+      ASSIGN_OR_RETURN(std::vector<PrincipalRow> all, txn.PrincipalsDueBy(kForever));
+      for (PrincipalRow& row : all) {
+        const BudgetSettings before = row.overrides.Over(before_defaults);
+        const BudgetSettings after = SettingsOf(row);
+        if (before == after) continue;
+        std::vector<Transition> transitions;
+        ChangeSettings(before, after, row.state, now, transitions);
+        RETURN_IF_ERROR(txn.UpdatePrincipal(row));
+        RETURN_IF_ERROR(RecordTransitions(txn, row, after, transitions, actor));
+      }
+      JsonWriter w;
+      w.BeginObject().Field("before", *stored).Field("after", current).EndObject();
+      RETURN_IF_ERROR(AuditEvent(txn, now, std::nullopt, actor, "defaults_changed", w.Take()));
+    }
+    return txn.SetMeta(kDefaultsMetaKey, current);
+  });
+}
+
+Result<PrincipalRow> Engine::FindPrincipal(const std::string& principal) {
+  if (principal.empty()) return InvalidArgument("principal name is empty");
+  // "ACCOUNT:NAME" when the part before the first ':' is an account id.
+  const size_t colon = principal.find(':');
+  std::string account;
+  std::string name = principal;
+  if (colon == 12 && std::all_of(principal.begin(), principal.begin() + 12,
+                                 [](char c) { return c >= '0' && c <= '9'; })) {
+    account = principal.substr(0, 12);
+    name = principal.substr(13);
+  }
+  ASSIGN_OR_RETURN(std::vector<PrincipalRow> rows, store_.FindPrincipalsByName(name));
+  std::vector<PrincipalRow> matches;
+  for (PrincipalRow& r : rows) {
+    if (account.empty() || r.key.account == account) matches.push_back(std::move(r));
+  }
+  if (matches.empty()) {
+    return NotFound("no principal named '" + principal +
+                    "'; principals appear when their first usage record is ingested "
+                    "(see budgeteer budgets list)");
+  }
+  if (matches.size() > 1) {
+    std::string names;
+    for (const auto& m : matches) {
+      names += (names.empty() ? "" : ", ") + m.key.Qualified() + " (" +
+               std::string(PrincipalKindName(m.key.kind)) + ")";
+    }
+    return InvalidArgument("'" + principal + "' is ambiguous: " + names +
+                           "; name it as ACCOUNT:NAME");
+  }
+  return std::move(matches.front());
+}
+
+template <typename Fn>
+Result<BudgetView> Engine::Mutate(const std::string& principal, const std::string& actor,
+                                  Fn&& fn) {
+  ASSIGN_OR_RETURN(const PrincipalRow found, FindPrincipal(principal));
+  const Timestamp now = clock_.Now();
+  BudgetView view;
+  RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    ASSIGN_OR_RETURN(std::optional<PrincipalRow> fresh, txn.GetPrincipal(found.id));
+    if (!fresh) return NotFound("principal '" + principal + "' disappeared");
+    PrincipalRow row = std::move(*fresh);
+    std::vector<Transition> transitions;
+    BudgetSettings settings = SettingsOf(row);
+    // Catch up with time first, so the action applies to the current period.
+    AdvanceTime(settings, row.state, now, transitions);
+    RETURN_IF_ERROR(RecordTransitions(txn, row, settings, transitions, kSystemActor));
+    transitions.clear();
+    RETURN_IF_ERROR(fn(txn, row, settings, now, transitions));
+    RETURN_IF_ERROR(txn.UpdatePrincipal(row));
+    RETURN_IF_ERROR(RecordTransitions(txn, row, settings, transitions, actor));
+    view = BudgetView{row, settings};
+    return Status::Ok();
+  }));
+  return view;
+}
+
+Result<BudgetView> Engine::UpdateSettings(const std::string& principal, const SettingsPatch& patch,
+                                          const std::string& actor) {
+  return Mutate(principal, actor,
+                [&](LedgerTxn& txn, PrincipalRow& row, BudgetSettings& settings, Timestamp now,
+                    std::vector<Transition>& out) -> Status {
+                  SettingsOverrides o = row.overrides;
+                  if (patch.limit) o.limit = patch.limit;
+                  if (patch.warn_percent) o.warn_percent = patch.warn_percent;
+                  if (patch.critical_percent) o.critical_percent = patch.critical_percent;
+                  if (patch.grace_seconds) o.grace_seconds = patch.grace_seconds;
+                  if (patch.period) o.period = patch.period;
+                  const BudgetSettings after = o.Over(options_.defaults);
+                  RETURN_IF_ERROR(after.Validate());
+                  const BudgetSettings before = settings;
+                  row.overrides = o;
+                  if (patch.owner_email) row.owner_email = *patch.owner_email;
+                  ChangeSettings(before, after, row.state, now, out);
+                  settings = after;
+                  JsonWriter w;
+                  w.BeginObject();
+                  w.Key("before").BeginObject();
+                  w.Key("limit_usd").RawNumber(before.limit.ToUsd());
+                  w.Field("warn_percent", before.warn_percent)
+                      .Field("critical_percent", before.critical_percent)
+                      .Field("grace_seconds", before.grace_seconds)
+                      .Field("period", before.period.ToString())
+                      .EndObject();
+                  w.Key("after").BeginObject();
+                  w.Key("limit_usd").RawNumber(after.limit.ToUsd());
+                  w.Field("warn_percent", after.warn_percent)
+                      .Field("critical_percent", after.critical_percent)
+                      .Field("grace_seconds", after.grace_seconds)
+                      .Field("period", after.period.ToString())
+                      .EndObject();
+                  if (patch.owner_email) w.Field("owner_email", *patch.owner_email);
+                  w.EndObject();
+                  return AuditEvent(txn, now, row.id, actor, "settings_changed", w.Take());
+                });
+}
+
+Result<BudgetView> Engine::ResetSpend(const std::string& principal, const std::string& actor) {
+  return Mutate(principal, actor,
+                [&](LedgerTxn& txn, PrincipalRow& row, BudgetSettings& settings, Timestamp now,
+                    std::vector<Transition>& out) -> Status {
+                  JsonWriter w;
+                  w.BeginObject();
+                  w.Key("spent_usd_before").RawNumber(row.state.spent.ToUsd());
+                  w.EndObject();
+                  RETURN_IF_ERROR(AuditEvent(txn, now, row.id, actor, "spend_reset", w.Take()));
+                  budgeteer::ResetSpend(settings, row.state, now, out);
+                  return Status::Ok();
+                });
+}
+
+Result<BudgetView> Engine::Suspend(const std::string& principal, const std::string& actor) {
+  return Mutate(principal, actor,
+                [&](LedgerTxn& txn, PrincipalRow& row, BudgetSettings&, Timestamp now,
+                    std::vector<Transition>& out) -> Status {
+                  const bool already = row.state.status == BudgetStatus::kSuspended;
+                  RETURN_IF_ERROR(budgeteer::Suspend(row.state, now, out));
+                  if (already) {
+                    // Already suspended automatically: now held by a person (no new transition).
+                    return AuditEvent(txn, now, row.id, actor, "manual_suspension",
+                                      R"({"note":"automatic suspension is now manual"})");
+                  }
+                  return Status::Ok();
+                });
+}
+
+Result<BudgetView> Engine::Restore(const std::string& principal, bool force,
+                                   const std::string& actor) {
+  return Mutate(principal, actor,
+                [&](LedgerTxn&, PrincipalRow& row, BudgetSettings& settings, Timestamp now,
+                    std::vector<Transition>& out) -> Status {
+                  return budgeteer::Restore(settings, row.state, force, now, out);
+                });
+}
+
+Result<BudgetView> Engine::SetExempt(const std::string& principal, bool on,
+                                     const std::string& actor) {
+  return Mutate(principal, actor,
+                [&](LedgerTxn&, PrincipalRow& row, BudgetSettings& settings, Timestamp now,
+                    std::vector<Transition>& out) -> Status {
+                  return budgeteer::SetExempt(settings, row.state, on, now, out);
+                });
+}
+
+Result<std::vector<BudgetView>> Engine::ListBudgets() {
+  ASSIGN_OR_RETURN(std::vector<PrincipalRow> rows, store_.ListPrincipals());
+  std::vector<BudgetView> views;
+  views.reserve(rows.size());
+  for (PrincipalRow& r : rows) {
+    BudgetSettings s = SettingsOf(r);
+    views.push_back(BudgetView{std::move(r), s});
+  }
+  return views;
+}
+
+Result<BudgetView> Engine::ShowBudget(const std::string& principal) {
+  ASSIGN_OR_RETURN(PrincipalRow row, FindPrincipal(principal));
+  BudgetSettings s = SettingsOf(row);
+  return BudgetView{std::move(row), s};
+}
+
+}  // namespace budgeteer

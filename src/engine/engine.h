@@ -1,0 +1,134 @@
+// The engine: ingest -> price -> apply once -> evaluate the policy -> audit + outbox, in one
+// ledger transaction per batch; plus what time alone changes (Tick) and the operators' actions.
+//
+// Exactly-once: a record whose request id was applied within the de-duplication window is a
+// duplicate. The window's ids live in memory (RequestIdSet), rebuilt from the ledger at Open and
+// caught up from rows other processes wrote at the start of every batch, inside the same
+// exclusive transaction that applies the batch.
+//
+// Thread-safety: not thread-safe; one thread (or a caller-held mutex) drives an Engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/policy.h"
+#include "core/principal.h"
+#include "core/usage.h"
+#include "engine/request_id_set.h"
+#include "pricing/pricing.h"
+#include "store/ledger.h"
+
+namespace budgeteer {
+
+struct EngineOptions {
+  BudgetSettings defaults;  // the seed's: $1, 70 %, 90 %, 300 s, 30 days
+  IdentityRules identity;
+  // How long a request id is remembered (by arrival time). At least 48 h; default 7 days.
+  int64_t dedup_window_seconds = 7 * 86400;
+  // Records stamped further than this in the future are rejected (clock skew allowance).
+  int64_t max_future_skew_seconds = 300;
+  // Rates for models missing from the catalog; unset: UnknownModelRule::FromCatalog.
+  std::optional<UnknownModelRule> unknown_model;
+};
+
+struct BatchRejection {
+  size_t index;  // position of the record in the batch
+  std::string reason;
+};
+
+struct BatchOutcome {
+  int64_t applied = 0;
+  int64_t duplicates = 0;
+  int64_t late = 0;      // applied to a closed period's history
+  int64_t unpriced = 0;  // priced by the unknown-model rule
+  Money cost;            // total cost of the applied records
+  std::vector<BatchRejection> rejected;
+  int64_t transitions = 0;
+};
+
+struct TickOutcome {
+  int64_t principals_checked = 0;
+  int64_t transitions = 0;
+  int64_t refreshed = 0;
+};
+
+// A change to a principal's settings; unset fields are left as they are. `clear_*` return a
+// field to the configured default.
+struct SettingsPatch {
+  std::optional<Money> limit;
+  std::optional<int> warn_percent;
+  std::optional<int> critical_percent;
+  std::optional<int64_t> grace_seconds;
+  std::optional<PeriodSpec> period;
+  std::optional<std::string> owner_email;
+};
+
+// A principal with its effective settings, as the CLI and API show it.
+struct BudgetView {
+  PrincipalRow row;
+  BudgetSettings settings;
+};
+
+class Engine {
+ public:
+  // Warms the de-duplication set from the ledger. `catalog` must outlive the engine.
+  static Result<std::unique_ptr<Engine>> Open(LedgerStore& store, const PriceCatalog& catalog,
+                                              EngineOptions options, const Clock& clock);
+
+  // Applies a batch of records in one transaction: all of it, or (on a ledger failure)
+  // nothing. Bad records are rejected individually and do not affect the others.
+  Result<BatchOutcome> ApplyBatch(const std::vector<UsageRecord>& records, std::string_view source);
+
+  // Acts on grace deadlines and period ends due at the clock's now.
+  Result<TickOutcome> Tick();
+
+  // When the configured defaults differ from the ones the ledger last applied, re-evaluates
+  // every principal that follows them (audited). Call before mutating commands.
+  Status ApplyDefaultsIfChanged(const std::string& actor);
+
+  // Operators' actions (each audited with `actor`). `principal` is a reference as the CLI and
+  // API accept it: "NAME" when unambiguous, or "ACCOUNT:NAME".
+  Result<BudgetView> UpdateSettings(const std::string& principal, const SettingsPatch& patch,
+                                    const std::string& actor);
+  Result<BudgetView> ResetSpend(const std::string& principal, const std::string& actor);
+  Result<BudgetView> Suspend(const std::string& principal, const std::string& actor);
+  Result<BudgetView> Restore(const std::string& principal, bool force, const std::string& actor);
+  Result<BudgetView> SetExempt(const std::string& principal, bool on, const std::string& actor);
+
+  // Reads.
+  Result<std::vector<BudgetView>> ListBudgets();
+  Result<BudgetView> ShowBudget(const std::string& principal);
+  // Resolves a principal reference to its ledger row (errors name the candidates).
+  Result<PrincipalRow> FindPrincipal(const std::string& principal);
+
+  const BudgetSettings& defaults() const { return options_.defaults; }
+  const PriceCatalog& catalog() const { return catalog_; }
+  size_t dedup_entries() const { return seen_.size(); }
+  size_t dedup_memory_bytes() const { return seen_.memory_bytes(); }
+
+ private:
+  Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
+         const Clock& clock);
+  Status WarmDedup();
+  BudgetSettings SettingsOf(const PrincipalRow& row) const {
+    return row.overrides.Over(options_.defaults);
+  }
+  // Runs an operator action on one principal inside a transaction.
+  template <typename Fn>
+  Result<BudgetView> Mutate(const std::string& principal, const std::string& actor, Fn&& fn);
+
+  LedgerStore& store_;
+  const PriceCatalog& catalog_;
+  UnknownModelRule unknown_rule_;
+  EngineOptions options_;
+  const Clock& clock_;
+  RequestIdSet seen_;
+  int64_t max_usage_id_ = 0;
+};
+
+}  // namespace budgeteer

@@ -1,0 +1,207 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "pricing/catalog_file.h"
+#include "store/sqlite/sqlite_ledger.h"
+
+namespace budgeteer {
+namespace {
+
+Timestamp T(const char* text) { return *Timestamp::Parse(text); }
+Money Usd(const char* text) { return *Money::ParseUsd(text); }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenSqliteLedger(":memory:", SqliteOptions{});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto catalog = LoadEmbeddedCatalog();
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(*catalog);
+    Reopen();
+  }
+
+  void Reopen() {
+    auto engine = Engine::Open(*store_, catalog_, options_, clock_);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+  }
+
+  // A Claude 3 Haiku call: $0.25 / $1.25 per million tokens, so 1M input tokens cost $0.25.
+  UsageRecord Haiku(const std::string& id, int64_t input_tokens, const char* caller,
+                    Timestamp at) {
+    UsageRecord r;
+    r.request_id = RequestId(id);
+    r.timestamp = at;
+    r.caller = caller;
+    r.account_id = "111122223333";
+    r.region = "us-east-1";
+    r.operation = Operation::kConverse;
+    r.model_id = ModelId(std::string("anthropic.claude-3-haiku-20240307-v1:0"));
+    r.tokens.input = input_tokens;
+    return r;
+  }
+
+  BatchOutcome Apply(std::vector<UsageRecord> records) {
+    auto outcome = engine_->ApplyBatch(records, "test");
+    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+    return outcome.ok() ? *outcome : BatchOutcome();
+  }
+
+  BudgetView Show(const std::string& principal) {
+    auto view = engine_->ShowBudget(principal);
+    EXPECT_TRUE(view.ok()) << view.status().ToString();
+    return view.ok() ? *view : BudgetView();
+  }
+
+  static constexpr const char* kKey = "arn:aws:iam::111122223333:user/BedrockAPIKey-abc";
+  EngineOptions options_;
+  FixedClock clock_{T("2026-03-01T12:00:00Z")};
+  std::unique_ptr<LedgerStore> store_;
+  PriceCatalog catalog_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, PricesExactlyAndCountsEachRequestIdOnce) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  BatchOutcome o = Apply({Haiku("r1", 1'000'000, kKey, at), Haiku("r1", 1'000'000, kKey, at),
+                          Haiku("r2", 400'000, kKey, at)});
+  EXPECT_EQ(o.applied, 2);
+  EXPECT_EQ(o.duplicates, 1);
+  EXPECT_EQ(o.cost, Usd("0.35"));
+  // Again, in a later batch and after a restart.
+  o = Apply({Haiku("r2", 400'000, kKey, at)});
+  EXPECT_EQ(o.duplicates, 1);
+  Reopen();
+  o = Apply({Haiku("r1", 1'000'000, kKey, at)});
+  EXPECT_EQ(o.duplicates, 1);
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.spent, Usd("0.35"));
+}
+
+TEST_F(EngineTest, NewPrincipalGetsDefaultBudgetAndAuditEntry) {
+  Apply({Haiku("r1", 10, kKey, T("2026-03-01T11:00:00Z"))});
+  const BudgetView v = Show("111122223333:BedrockAPIKey-abc");
+  EXPECT_EQ(v.settings.limit, Money::FromUsd(1));
+  EXPECT_EQ(v.row.key.kind, PrincipalKind::kUser);
+  auto audit = store_->QueryAudit(AuditQuery{});
+  ASSERT_TRUE(audit.ok());
+  ASSERT_FALSE(audit->empty());
+  EXPECT_EQ(audit->front().kind, "principal_created");
+}
+
+TEST_F(EngineTest, ThresholdTransitionsWriteAuditAndOutbox) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  // $0.25 per million input tokens: 2.8M tokens = $0.70 = warning.
+  Apply({Haiku("a", 2'800'000, kKey, at)});
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kWarning);
+  Apply({Haiku("b", 800'000, kKey, at)});  // $0.90
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kCritical);
+  Apply({Haiku("c", 400'000, kKey, at)});  // $1.00
+  const BudgetView v = Show("BedrockAPIKey-abc");
+  EXPECT_EQ(v.row.state.status, BudgetStatus::kGracePeriod);
+  EXPECT_EQ(v.row.state.grace_deadline, clock_.Now().PlusSeconds(300));
+  auto outbox = store_->ListOutbox(100);
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_EQ(outbox->size(), 3U);  // one notification per transition, none for access yet
+
+  clock_.Advance(299);
+  ASSERT_TRUE(engine_->Tick().ok());
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kGracePeriod);
+  clock_.Advance(1);
+  auto tick = engine_->Tick();
+  ASSERT_TRUE(tick.ok());
+  EXPECT_EQ(tick->transitions, 1);
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kSuspended);
+  outbox = store_->ListOutbox(100);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 5U);  // + notification + suspend_access
+  int suspend_actions = 0;
+  for (const auto& a : *outbox) suspend_actions += a.kind == "suspend_access" ? 1 : 0;
+  EXPECT_EQ(suspend_actions, 1);
+}
+
+TEST_F(EngineTest, AssumedRolesAndRequestMetadata) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  UsageRecord r = Haiku("x", 1000, "arn:aws:sts::111122223333:assumed-role/TeamRole/alice", at);
+  r.tags = {{"userId", "someone-else"}};
+  Apply({r});
+  const BudgetView v = Show("TeamRole");
+  EXPECT_EQ(v.row.key.kind, PrincipalKind::kRole);
+  EXPECT_EQ(engine_->ShowBudget("someone-else").status().code(), Code::kNotFound);
+}
+
+TEST_F(EngineTest, LateRecordsGoToHistoryWithoutReopeningThePeriod) {
+  options_.defaults.period = PeriodSpec{PeriodKind::kMonthly, 0};
+  Reopen();
+  Apply({Haiku("now", 100, kKey, T("2026-03-01T11:00:00Z"))});
+  BatchOutcome o = Apply({Haiku("late", 2'000'000, kKey, T("2026-02-27T10:00:00Z"))});
+  EXPECT_EQ(o.late, 1);
+  const BudgetView v = Show("BedrockAPIKey-abc");
+  EXPECT_EQ(v.row.state.status, BudgetStatus::kActive);
+  EXPECT_EQ(v.row.state.spent, Usd("0.000025"));
+  auto feb = store_->PeriodSpend(v.row.id, T("2026-02-01T00:00:00Z"));
+  ASSERT_TRUE(feb.ok());
+  EXPECT_EQ(*feb, Usd("0.5"));
+}
+
+TEST_F(EngineTest, UnknownModelIsNeverFreeAndReportedOnce) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  UsageRecord r = Haiku("u1", 1000, kKey, at);
+  r.model_id = ModelId(std::string("acme.mystery-model-v9:0"));
+  UsageRecord r2 = r;
+  r2.request_id = RequestId(std::string("u2"));
+  BatchOutcome o = Apply({r, r2});
+  EXPECT_EQ(o.unpriced, 2);
+  EXPECT_GT(o.cost, Money());
+  UsageRecord r3 = r;
+  r3.request_id = RequestId(std::string("u3"));
+  Apply({r3});
+  auto outbox = store_->ListOutbox(100);
+  ASSERT_TRUE(outbox.ok());
+  int alerts = 0;
+  for (const auto& a : *outbox) alerts += a.event == "unpriced_model" ? 1 : 0;
+  EXPECT_EQ(alerts, 1);
+}
+
+TEST_F(EngineTest, FutureRecordsAreRejectedNotApplied) {
+  BatchOutcome o = Apply({Haiku("f", 10, kKey, T("2026-03-02T12:00:00Z")),
+                          Haiku("ok", 10, kKey, T("2026-03-01T12:04:00Z"))});
+  ASSERT_EQ(o.rejected.size(), 1U);
+  EXPECT_EQ(o.rejected[0].index, 0U);
+  EXPECT_NE(o.rejected[0].reason.find("ahead of the clock"), std::string::npos);
+  EXPECT_EQ(o.applied, 1);
+}
+
+TEST_F(EngineTest, OperatorActionsAreAuditedWithTheActor) {
+  Apply({Haiku("a", 4'400'000, kKey, T("2026-03-01T11:00:00Z"))});  // $1.10: grace
+  ASSERT_TRUE(engine_->Suspend("BedrockAPIKey-abc", "cli:alice").ok());
+  auto refused = engine_->Restore("BedrockAPIKey-abc", false, "cli:alice");
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  SettingsPatch patch;
+  patch.limit = Usd("5");
+  auto raised = engine_->UpdateSettings("BedrockAPIKey-abc", patch, "cli:alice");
+  ASSERT_TRUE(raised.ok());
+  EXPECT_EQ(raised->row.state.status, BudgetStatus::kSuspended);  // manual: stays
+  auto restored = engine_->Restore("BedrockAPIKey-abc", false, "cli:alice");
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->row.state.status, BudgetStatus::kActive);
+  auto audit = store_->QueryAudit(AuditQuery{});
+  ASSERT_TRUE(audit.ok());
+  int by_alice = 0;
+  for (const auto& e : *audit) by_alice += e.actor == "cli:alice" ? 1 : 0;
+  EXPECT_GE(by_alice, 3);  // suspend transition, settings_changed, restore transition
+}
+
+TEST_F(EngineTest, ChangedDefaultsApplyToPrincipalsThatFollowThem) {
+  Apply({Haiku("a", 2'000'000, kKey, T("2026-03-01T11:00:00Z"))});  // $0.50 of $1
+  ASSERT_TRUE(engine_->ApplyDefaultsIfChanged("test").ok());
+  options_.defaults.limit = Usd("0.6");
+  Reopen();
+  ASSERT_TRUE(engine_->ApplyDefaultsIfChanged("test").ok());
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kWarning);
+}
+
+}  // namespace
+}  // namespace budgeteer
