@@ -7,16 +7,17 @@
 //     CONTROL_MESSAGE dropped;
 //   - Amazon Data Firehose HTTP-endpoint delivery bodies ({"requestId","timestamp","records"});
 //   - our canonical usage record (request_id, timestamp, principal, model_id, region,
-//     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, optional batch).
+//     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, optional batch);
+//   - a JSON array of records, and single (possibly pretty-printed) JSON documents.
 //
 // Bad input never throws and never stops the stream: each bad record or line is reported to
 // the sink with its location and a reason naming the problem and the way out.
-// An InputParser is not thread-safe (it owns a reusable simdjson parser); use one per thread.
+// An InputParser is not thread-safe (it owns reusable simdjson parsers and buffers); use one
+// per thread. The free functions are thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,22 +27,42 @@
 
 namespace budgeteer {
 
-// Explicit limits on untrusted input. Every limit is documented in docs/ingest.md.
+// Explicit limits on untrusted input. Every limit is named in the rejection it causes, as
+// "ingest.<field>", so an operator knows which setting to raise.
 struct ParseLimits {
-  size_t max_line_bytes = 1 << 20;                  // longer lines are rejected, not buffered
-  size_t max_decompressed_bytes = size_t{1} << 30;  // per gzip member stream (zip bombs)
-  size_t max_records_per_envelope = 100'000;        // CWL logEvents / Firehose records
-  int64_t max_tokens_per_counter = 100'000'000;     // "absurd" token counts are rejected
+  // A line longer than this is rejected (its length is counted, its bytes are not buffered)
+  // and the next line is parsed normally.
+  size_t max_line_bytes = size_t{1} << 20;
+  // Total decompressed bytes of one gzip stream (all members together): a zip-bomb guard.
+  size_t max_decompressed_bytes = size_t{1} << 30;
+  // A whole JSON document that must be held in memory (a JSON array, a pretty-printed record
+  // or envelope, a Firehose body in a file) may not exceed this.
+  size_t max_document_bytes = size_t{64} << 20;
+  // CloudWatch Logs logEvents / Firehose records per envelope.
+  size_t max_records_per_envelope = 100'000;
+  // A token counter above this is "absurd" and the record is rejected.
+  int64_t max_tokens_per_counter = 100'000'000;
+  // images / video_seconds of one record above this are rejected.
+  int64_t max_media_per_record = 1'000'000;
   size_t max_json_depth = 64;
+  // requestMetadata / tags: entries after the first max_tags are dropped; keys and values are
+  // cut to max_tag_bytes (at a UTF-8 boundary). Tags never cause a rejection.
+  size_t max_tags = 50;
+  size_t max_tag_bytes = 256;
+  // requestId / request_id longer than this is rejected.
+  size_t max_request_id_bytes = 256;
 };
 
 // Where a record or a rejection sits in its input: "file:line" and, inside an envelope
-// (CloudWatch Logs payload, Firehose body, JSON array), the 1-based index of the record.
+// (CloudWatch Logs payload, Firehose body, JSON array), the 1-based index of the record in
+// the outermost envelope. Nested positions (an event inside a Firehose record) are spelled
+// out in the rejection reason.
 struct Location {
   std::string_view source;  // file name, "-" for stdin, or an HTTP route
   int64_t line = 0;         // 1-based; 0 when the input is not line-oriented
   int64_t index = 0;        // 1-based record index inside an envelope; 0 when not in one
-  std::string ToString() const;  // "file:12", "file:12 record 3"
+  // "file:12", "file:12 record 3"; without a line: "file", "file record 3".
+  std::string ToString() const;
 };
 
 class RecordSink {
@@ -62,13 +83,14 @@ class ByteSource {
 
 // Opens a file ("-" is stdin). Whether it is gzip is detected by content, not by name.
 Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
+// Reads `bytes`, which must outlive the source.
 std::unique_ptr<ByteSource> MemorySource(std::string_view bytes);
 
 // A Firehose HTTP-endpoint delivery, decoded.
 struct FirehoseDelivery {
   std::string request_id;
   int64_t timestamp_ms = 0;
-  size_t record_count = 0;
+  size_t record_count = 0;  // Firehose records in the body (each may hold several usage records)
 };
 
 class InputParser {
@@ -78,17 +100,26 @@ class InputParser {
   InputParser(const InputParser&) = delete;
   InputParser& operator=(const InputParser&) = delete;
 
-  // Streams every record of `in` to `sink`, detecting gzip and the format. Returns a non-OK
-  // status only when the input cannot be read at all (I/O error, corrupt gzip stream); records
-  // delivered before the failure stay delivered.
+  // Streams every record of `in` to `sink`, detecting gzip (by its magic bytes; concatenated
+  // members are read in turn) and the layout:
+  //   - JSON Lines: one record, CloudWatch Logs payload, Firehose body, or base64 of gzip of a
+  //     CloudWatch Logs payload per line; blank lines ignored; CRLF accepted;
+  //   - one or more whole JSON documents (a JSON array of records, a pretty-printed record or
+  //     envelope), held in memory up to limits.max_document_bytes.
+  // Returns a non-OK status only when the input cannot be read at all (I/O error, corrupt or
+  // truncated gzip stream, decompression cap hit); records delivered before the failure stay
+  // delivered. The message names `source_name`.
   Status ParseStream(ByteSource& in, std::string_view source_name, RecordSink& sink);
 
-  // Parses one JSON document that is an invocation-log record or a canonical record.
+  // Parses one JSON document that is an invocation-log record or a canonical record. The
+  // error message is the rejection reason (INVALID_ARGUMENT, or RESOURCE_EXHAUSTED for a
+  // limit).
   Result<UsageRecord> ParseRecord(std::string_view json);
 
   // Parses a Firehose HTTP-endpoint delivery body (already gunzipped by the caller when the
   // request had Content-Encoding: gzip) and streams its records. A body that is not a valid
-  // delivery is an error (the whole delivery is refused); bad records inside are rejections.
+  // delivery is an error and nothing is delivered (the whole delivery is refused); bad records
+  // inside are rejections with Location{source_name, 0, record index}.
   Result<FirehoseDelivery> ParseFirehose(std::string_view body, std::string_view source_name,
                                          RecordSink& sink);
 
@@ -101,8 +132,12 @@ class InputParser {
 };
 
 // Helpers used by the parsers and by HTTP/S3 adapters.
+// Inflates gzip data (concatenated members included). DATA_LOSS for corrupt or truncated
+// input, RESOURCE_EXHAUSTED when the output would exceed `max_output` bytes.
 Result<std::string> GunzipAll(std::string_view bytes, size_t max_output);
 Result<std::string> Gzip(std::string_view bytes);  // for tests, fixtures and benchmarks
+// Standard alphabet (RFC 4648 §4); '=' padding optional but must be correct when present;
+// any other character (whitespace included) is INVALID_ARGUMENT.
 Result<std::string> Base64Decode(std::string_view text);
 std::string Base64Encode(std::string_view bytes);
 
