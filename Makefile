@@ -50,7 +50,12 @@ run: build
 	@echo "== budgeteer budgets list"
 	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:00:00Z budgets list
 	@echo
+	@echo "== budgeteer tick, five minutes later: the demo key's grace period has run out"
+	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:05:00Z tick
+	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:05:00Z budgets show 111122223333:BedrockAPIKey-demo
+	@echo
 	@echo "Ledger: $(DB). Try: $(BUILD)/budgeteer --db $(DB) usage --group-by model"
+	@echo "                    $(BUILD)/budgeteer --db $(DB) audit"
 
 lint: format tidy
 
