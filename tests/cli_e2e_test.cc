@@ -101,9 +101,8 @@ TEST_F(CliE2E, GraceDeadlineHonouredToTheSecond) {
 
 TEST_F(CliE2E, GraceZeroSuspendsOnTheCrossingRecord) {
   h_.set_config(h_.Write("grace0.toml", "[defaults]\ngrace_period_seconds = 0\n"));
-  ASSERT_EQ(Ingest({Haiku("z1", 3'900'000), Haiku("z2", 100'000)}, "2026-03-01T10:00:00Z")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Ingest({Haiku("z1", 3'900'000), Haiku("z2", 100'000)}, "2026-03-01T10:00:00Z").exit_code, 0);
   EXPECT_EQ(Status(kKey, "2026-03-01T10:00:00Z"), "suspended");
   EXPECT_EQ(OutboxCount("suspend_access"), 1U);
 }
@@ -215,15 +214,17 @@ TEST_F(CliE2E, CacheTokensAndGeoPrefixedModelIdsArePricedExactly) {
   LogRecord geo = global;
   geo.request_id = "s2";
   geo.arn = "arn:aws:iam::111122223333:user/geo-user";
-  geo.model = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/"
-              "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+  geo.model =
+      "arn:aws:bedrock:us-east-1:111122223333:inference-profile/"
+      "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
   h_.set_config(h_.Write("big.toml", "[defaults]\ndefault_user_budget_usd = 100\n"));
   ASSERT_EQ(Ingest({cached, global, geo}, "2026-03-01T10:00:00Z").exit_code, 0);
   // 2000*3 + 800*15 + 150000*0.30 + 10000*3.75 per million = 0.1005
   EXPECT_EQ(Field(kKey, "spent_usd"), "0.1005");
   EXPECT_EQ(Field("global-user", "spent_usd"), "0.3");
   EXPECT_EQ(Field("geo-user", "spent_usd"), "0.33");  // geo routing: +10 % over global
-  RunResult p = h_.Run({"prices", "show", "--json", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"});
+  RunResult p =
+      h_.Run({"prices", "show", "--json", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"});
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_EQ(JsonValue(p.out, "model_id"), "anthropic.claude-3-7-sonnet-20250219-v1");
   EXPECT_EQ(JsonValue(p.out, "cache_read_per_million_usd"), "0.3");
@@ -268,10 +269,10 @@ TEST_F(CliE2E, ManualSuspensionSurvivesARefreshAndRestoreRules) {
   EXPECT_EQ(Status(kKey, "2026-04-15T00:00:01Z"), "active");
 
   // Over budget: restore refuses (exit 5) unless --force, which exempts until the period ends.
-  ASSERT_EQ(Ingest({Haiku("m2", 5'000'000, "2026-04-15T00:00:00Z")}, "2026-04-15T00:00:02Z",
-                   "m2.jsonl")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Ingest({Haiku("m2", 5'000'000, "2026-04-15T00:00:00Z")}, "2026-04-15T00:00:02Z", "m2.jsonl")
+          .exit_code,
+      0);
   ASSERT_EQ(h_.Run({"tick"}, "2026-04-15T00:10:00Z").exit_code, 0);
   EXPECT_EQ(Status(kKey, "2026-04-15T00:10:00Z"), "suspended");
   r = h_.Run({"budgets", "restore", kKey}, "2026-04-15T00:11:00Z");

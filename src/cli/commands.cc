@@ -126,8 +126,7 @@ int RunBudgetsShow(App& app, const std::string& principal, bool json) {
   return 0;
 }
 
-int RunBudgetsSet(App& app, const std::string& principal, const SettingsPatch& patch,
-                  bool json) {
+int RunBudgetsSet(App& app, const std::string& principal, const SettingsPatch& patch, bool json) {
   if (!patch.limit && !patch.warn_percent && !patch.critical_percent && !patch.grace_seconds &&
       !patch.period && !patch.owner_email) {
     return PrintError(InvalidArgument(
@@ -166,8 +165,8 @@ int RunBudgetsAction(App& app, BudgetAction action, const std::string& principal
   return 0;
 }
 
-int RunUsage(App& app, const std::string& principal, const std::string& from,
-             const std::string& to, const std::string& group_by, bool json) {
+int RunUsage(App& app, const std::string& principal, const std::string& from, const std::string& to,
+             const std::string& group_by, bool json) {
   UsageQuery q;
   if (!principal.empty()) {
     auto row = app.engine->FindPrincipal(principal);
@@ -195,8 +194,8 @@ int RunUsage(App& app, const std::string& principal, const std::string& from,
   } else if (group_by == "principal") {
     q.group_by = UsageQuery::GroupBy::kPrincipal;
   } else {
-    return PrintError(InvalidArgument("--group-by '" + group_by +
-                                      "' is not one of model, day, hour, principal"));
+    return PrintError(
+        InvalidArgument("--group-by '" + group_by + "' is not one of model, day, hour, principal"));
   }
   auto rows = app.store->QueryUsage(q);
   if (!rows.ok()) return PrintError(rows.status());
@@ -228,8 +227,8 @@ int RunUsage(App& app, const std::string& principal, const std::string& from,
     std::cout << w.str() << '\n';
     return 0;
   }
-  Table t({key_name, "REQUESTS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST",
-           "UNPRICED"});
+  Table t(
+      {key_name, "REQUESTS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST", "UNPRICED"});
   for (const auto& r : *rows) {
     t.Add({key_of(r), std::to_string(r.requests), std::to_string(r.tokens.input),
            std::to_string(r.tokens.output), std::to_string(r.tokens.cache_read),
@@ -268,7 +267,8 @@ int RunAudit(App& app, const std::string& principal, int64_t limit, bool json) {
   for (const auto& e : *entries) {
     std::string change;
     if (e.from && e.to) {
-      change = std::string(BudgetStatusName(*e.from)) + " -> " + std::string(BudgetStatusName(*e.to));
+      change =
+          std::string(BudgetStatusName(*e.from)) + " -> " + std::string(BudgetStatusName(*e.to));
     }
     const std::string who = name_of(e.principal_id);
     t.Add({std::to_string(e.id), e.at.ToRfc3339(), who.empty() ? "-" : who, e.actor, e.kind,
@@ -298,9 +298,8 @@ int RunOutbox(App& app, int64_t limit, bool json) {
   Table t({"ID", "CREATED", "KIND", "EVENT", "PRINCIPAL", "STATUS", "ATTEMPTS"});
   for (const auto& a : *actions) {
     const std::string who = name_of(a.principal_id);
-    t.Add({std::to_string(a.id), a.created_at.ToRfc3339(), a.kind, a.event,
-           who.empty() ? "-" : who, std::string(OutboxStatusName(a.status)),
-           std::to_string(a.attempts)});
+    t.Add({std::to_string(a.id), a.created_at.ToRfc3339(), a.kind, a.event, who.empty() ? "-" : who,
+           std::string(OutboxStatusName(a.status)), std::to_string(a.attempts)});
   }
   t.Print(std::cout);
   return 0;
@@ -321,8 +320,7 @@ int RunPricesList(App& app, bool json) {
   Table t({"MODEL", "NAME", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "BATCH", "GEO+"});
   auto opt = [](const std::optional<RatePerMillion>& r) { return r ? r->ToUsd() : "-"; };
   for (const auto& p : c.models()) {
-    t.Add({p.id, p.name, p.input.ToUsd(), p.output.ToUsd(), opt(p.cache_read),
-           opt(p.cache_write),
+    t.Add({p.id, p.name, p.input.ToUsd(), p.output.ToUsd(), opt(p.cache_read), opt(p.cache_write),
            p.batch_discount_percent ? "-" + std::to_string(p.batch_discount_percent) + "%" : "-",
            p.geo_premium_percent ? "+" + std::to_string(p.geo_premium_percent) + "%" : "-"});
   }
@@ -353,10 +351,10 @@ int RunPricesShow(App& app, const std::string& model, bool json) {
   Table t({"FIELD", "VALUE"});
   t.Add({"requested", model});
   t.Add({"canonical", n.canonical.str() + " (" + p->name + ")"});
-  t.Add({"routing", std::string(routing) + (p->geo_premium_percent && n.routing != Routing::kGlobal
-                                                ? " (+" + std::to_string(p->geo_premium_percent) +
-                                                      "% over global)"
-                                                : "")});
+  t.Add({"routing", std::string(routing) +
+                        (p->geo_premium_percent && n.routing != Routing::kGlobal
+                             ? " (+" + std::to_string(p->geo_premium_percent) + "% over global)"
+                             : "")});
   t.Add({"input / 1M", "$" + p->input.ToUsd()});
   t.Add({"output / 1M", "$" + p->output.ToUsd()});
   t.Add({"cache read / 1M", p->cache_read ? "$" + p->cache_read->ToUsd() : "-"});

@@ -21,8 +21,8 @@ int RunBudgetsSet(App& app, const std::string& principal, const SettingsPatch& p
 enum class BudgetAction { kReset, kSuspend, kRestore, kExempt };
 int RunBudgetsAction(App& app, BudgetAction action, const std::string& principal, bool flag,
                      bool json);
-int RunUsage(App& app, const std::string& principal, const std::string& from,
-             const std::string& to, const std::string& group_by, bool json);
+int RunUsage(App& app, const std::string& principal, const std::string& from, const std::string& to,
+             const std::string& group_by, bool json);
 int RunAudit(App& app, const std::string& principal, int64_t limit, bool json);
 int RunOutbox(App& app, int64_t limit, bool json);
 int RunPricesList(App& app, bool json);

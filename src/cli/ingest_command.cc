@@ -94,7 +94,8 @@ class BatchingSink final : public RecordSink {
 }  // namespace
 
 int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
-  if (files.empty()) return PrintError(InvalidArgument("ingest needs at least one FILE (or - for stdin)"));
+  if (files.empty())
+    return PrintError(InvalidArgument("ingest needs at least one FILE (or - for stdin)"));
   for (const std::string& f : files) {
     if (f != "-" && !std::filesystem::is_regular_file(f)) {
       return PrintError(InvalidArgument("cannot read '" + f + "': no such file"));
@@ -144,7 +145,8 @@ int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
       w.BeginObject().Field("location", where).Field("reason", why).EndObject();
     }
     w.EndArray();
-    w.Field("rejections_truncated", totals.rejected > static_cast<int64_t>(totals.rejections.size()));
+    w.Field("rejections_truncated",
+            totals.rejected > static_cast<int64_t>(totals.rejections.size()));
     w.EndObject();
     std::cout << w.str() << '\n';
   } else {

@@ -30,9 +30,10 @@ Result<budgeteer::Money> ParseLimit(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"Bedrock Budgeteer: per-caller budgets for AWS Bedrock, priced exactly and "
-               "enforced progressively.",
-               "budgeteer"};
+  CLI::App cli{
+      "Bedrock Budgeteer: per-caller budgets for AWS Bedrock, priced exactly and "
+      "enforced progressively.",
+      "budgeteer"};
   cli.require_subcommand(1);
   GlobalOptions global;
   cli.add_option("--db", global.db, "SQLite ledger (default: $BUDGETEER_DB, else ./budgeteer.db)");
@@ -44,8 +45,10 @@ int main(int argc, char** argv) {
   auto* ingest = cli.add_subcommand("ingest", "Apply usage records from files (- for stdin)");
   std::vector<std::string> files;
   bool ingest_json = false;
-  ingest->add_option("FILE", files, "Invocation-log JSONL, .json.gz, CloudWatch Logs or Firehose "
-                                    "payloads, canonical records")
+  ingest
+      ->add_option("FILE", files,
+                   "Invocation-log JSONL, .json.gz, CloudWatch Logs or Firehose "
+                   "payloads, canonical records")
       ->required();
   ingest->add_flag("--json", ingest_json, "Print the summary as JSON");
   ingest->callback([&] {
@@ -53,8 +56,9 @@ int main(int argc, char** argv) {
   });
 
   // tick
-  auto* tick = cli.add_subcommand("tick", "Apply what time alone changes (grace deadlines, "
-                                          "period ends) as of --now");
+  auto* tick = cli.add_subcommand("tick",
+                                  "Apply what time alone changes (grace deadlines, "
+                                  "period ends) as of --now");
   bool tick_json = false;
   tick->add_flag("--json", tick_json, "Print JSON");
   tick->callback([&] {
@@ -75,10 +79,12 @@ int main(int argc, char** argv) {
   show->add_option("PRINCIPAL", principal, "NAME or ACCOUNT:NAME")->required();
   show->add_flag("--json", json, "Print JSON");
   show->callback([&] {
-    exit_code = WithApp(global, true, [&](App& app) { return RunBudgetsShow(app, principal, json); });
+    exit_code =
+        WithApp(global, true, [&](App& app) { return RunBudgetsShow(app, principal, json); });
   });
 
-  auto* set = budgets->add_subcommand("set", "Change a principal's limit, thresholds, grace or period");
+  auto* set =
+      budgets->add_subcommand("set", "Change a principal's limit, thresholds, grace or period");
   set->add_option("PRINCIPAL", principal, "NAME or ACCOUNT:NAME")->required();
   std::string limit_text;
   std::string period_text;
@@ -155,9 +161,8 @@ int main(int argc, char** argv) {
   usage->add_option("--group-by", group_by, "model | day | hour | principal");
   usage->add_flag("--json", json, "Print JSON");
   usage->callback([&] {
-    exit_code = WithApp(global, true, [&](App& app) {
-      return RunUsage(app, principal, from, to, group_by, json);
-    });
+    exit_code = WithApp(
+        global, true, [&](App& app) { return RunUsage(app, principal, from, to, group_by, json); });
   });
 
   auto* audit = cli.add_subcommand("audit", "The audit trail (oldest first)");
@@ -166,7 +171,8 @@ int main(int argc, char** argv) {
   audit->add_option("--limit", limit, "At most this many entries")->check(CLI::PositiveNumber);
   audit->add_flag("--json", json, "Print JSON");
   audit->callback([&] {
-    exit_code = WithApp(global, true, [&](App& app) { return RunAudit(app, principal, limit, json); });
+    exit_code =
+        WithApp(global, true, [&](App& app) { return RunAudit(app, principal, limit, json); });
   });
 
   auto* outbox = cli.add_subcommand("outbox", "Queued and delivered actions (newest first)");

@@ -1,12 +1,12 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace budgeteer {
 
@@ -18,7 +18,8 @@ const std::vector<ConfigKey> kConfigKeys = {
      "but may lose the last commits on power loss."},
     {"defaults.default_user_budget_usd", "decimal", "1",
      "Budget of a principal seen for the first time, in USD (exact, up to 9 decimals)."},
-    {"defaults.thresholds_percent_warn", "integer", "70", "Warning threshold, percent of the limit."},
+    {"defaults.thresholds_percent_warn", "integer", "70",
+     "Warning threshold, percent of the limit."},
     {"defaults.thresholds_percent_critical", "integer", "90",
      "Critical threshold, percent of the limit."},
     {"defaults.grace_period_seconds", "integer", "300",
@@ -43,7 +44,8 @@ const std::vector<ConfigKey> kConfigKeys = {
      "Input rate for models missing from the catalog (never zero)."},
     {"pricing.unknown_model_output_per_million_usd", "decimal", "(highest in catalog)",
      "Output rate for models missing from the catalog (never zero)."},
-    {"server.listen", "string", "127.0.0.1:8080", "Address of budgeteer serve (loopback by default)."},
+    {"server.listen", "string", "127.0.0.1:8080",
+     "Address of budgeteer serve (loopback by default)."},
     {"auth.admin_tokens", "string list", "[]",
      "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
     {"auth.viewer_tokens", "string list", "[]", "Bearer tokens with the viewer role (read only)."},
@@ -90,8 +92,9 @@ Result<int64_t> AsInt(const RawValue& v, std::string_view key, int64_t lo, int64
     return Bad(v, key, "'" + s + "' is not an integer");
   }
   if (out < lo || out > hi) {
-    return Bad(v, key, std::to_string(out) + " is out of range [" + std::to_string(lo) + ", " +
-                           std::to_string(hi) + "]");
+    return Bad(v, key,
+               std::to_string(out) + " is out of range [" + std::to_string(lo) + ", " +
+                   std::to_string(hi) + "]");
   }
   return out;
 }
@@ -208,14 +211,18 @@ std::optional<std::string> ScalarText(const toml::node& node) {
 Status Flatten(const toml::table& table, const std::string& prefix, std::string_view origin,
                std::vector<std::pair<std::string, RawValue>>& out, Config& config) {
   for (const auto& [k, node] : table) {
-    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (key == "pricing.overrides") {
       const toml::table* models = node.as_table();
-      if (models == nullptr) return InvalidArgument(Where(origin, node) + ": pricing.overrides must be a table of models");
+      if (models == nullptr)
+        return InvalidArgument(Where(origin, node) +
+                               ": pricing.overrides must be a table of models");
       for (const auto& [model, fields] : *models) {
         const toml::table* f = fields.as_table();
         const std::string base = "pricing.overrides.\"" + std::string(model.str()) + "\"";
-        if (f == nullptr) return InvalidArgument(Where(origin, fields) + ": " + base + " must be a table");
+        if (f == nullptr)
+          return InvalidArgument(Where(origin, fields) + ": " + base + " must be a table");
         PriceOverride o;
         o.model = std::string(model.str());
         for (const auto& [field, value] : *f) {
@@ -305,8 +312,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
     if (key != "defaults.budget_period") RETURN_IF_ERROR(Apply(config, key, v, period_set));
   }
   if (config.defaults.critical_percent < config.defaults.warn_percent) {
-    return InvalidArgument(std::string(origin) +
-                           ": defaults.thresholds_percent_critical (" +
+    return InvalidArgument(std::string(origin) + ": defaults.thresholds_percent_critical (" +
                            std::to_string(config.defaults.critical_percent) +
                            ") must not be below defaults.thresholds_percent_warn (" +
                            std::to_string(config.defaults.warn_percent) + ")");

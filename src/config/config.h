@@ -26,7 +26,7 @@ struct PriceOverride {
 
 struct Config {
   // [ledger]
-  std::string ledger_path;             // empty: the CLI's --db / $BUDGETEER_DB / ./budgeteer.db
+  std::string ledger_path;              // empty: the CLI's --db / $BUDGETEER_DB / ./budgeteer.db
   bool ledger_synchronous_full = true;  // fsync every commit (durable across power loss)
   // [defaults] (the seed's names)
   BudgetSettings defaults;

@@ -94,8 +94,7 @@ TEST(ConfigTest, InvalidConfigNamesTheKey) {
     auto r = ParseConfig(c.toml, "bad.toml", FakeEnv({}));
     ASSERT_FALSE(r.ok()) << c.toml;
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-    EXPECT_NE(r.status().message().find(c.needle), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.needle), std::string::npos) << r.status().message();
     EXPECT_NE(r.status().message().find("bad.toml"), std::string::npos) << r.status().message();
   }
   auto env = ParseConfig("", "x", FakeEnv({{"BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS", "soon"}}));

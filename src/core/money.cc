@@ -71,8 +71,8 @@ Result<RatePerMillion> RatePerMillion::ParseUsd(std::string_view text) {
 std::string Money::ToUsd(int min_decimals) const {
   const bool negative = nanos_ < 0;
   // Work in unsigned to handle INT64_MIN.
-  const uint64_t magnitude = negative ? (~static_cast<uint64_t>(nanos_) + 1U)
-                                      : static_cast<uint64_t>(nanos_);
+  const uint64_t magnitude =
+      negative ? (~static_cast<uint64_t>(nanos_) + 1U) : static_cast<uint64_t>(nanos_);
   const uint64_t whole = magnitude / static_cast<uint64_t>(kNanosPerUsd);
   uint64_t frac = magnitude % static_cast<uint64_t>(kNanosPerUsd);
   std::string digits(9, '0');
@@ -81,7 +81,8 @@ std::string Money::ToUsd(int min_decimals) const {
     frac /= 10;
   }
   size_t keep = 9;
-  const size_t min_keep = static_cast<size_t>(min_decimals < 0 ? 0 : (min_decimals > 9 ? 9 : min_decimals));
+  const size_t min_keep =
+      static_cast<size_t>(min_decimals < 0 ? 0 : (min_decimals > 9 ? 9 : min_decimals));
   while (keep > min_keep && digits[keep - 1] == '0') --keep;
   std::string out = negative ? "-" : "";
   out += std::to_string(whole);

@@ -11,9 +11,14 @@ TEST(MoneyTest, ParsesExactDecimals) {
     int64_t nanos;
   };
   const Case cases[] = {
-      {"1", 1'000'000'000},   {"0.25", 250'000'000}, {"12.000000001", 12'000'000'001},
-      {"-3.5", -3'500'000'000}, {"0", 0},           {"0.100000000", 100'000'000},
-      {".5", 500'000'000},     {"7.", 7'000'000'000},
+      {"1", 1'000'000'000},
+      {"0.25", 250'000'000},
+      {"12.000000001", 12'000'000'001},
+      {"-3.5", -3'500'000'000},
+      {"0", 0},
+      {"0.100000000", 100'000'000},
+      {".5", 500'000'000},
+      {"7.", 7'000'000'000},
   };
   for (const auto& c : cases) {
     auto m = Money::ParseUsd(c.text);
@@ -23,8 +28,8 @@ TEST(MoneyTest, ParsesExactDecimals) {
 }
 
 TEST(MoneyTest, RejectsInexactOrMalformed) {
-  for (const char* text : {"", "-", "1.0000000001", "1e3", "abc", "1.2.3", "99999999999999999999",
-                           "0x10", " 1"}) {
+  for (const char* text :
+       {"", "-", "1.0000000001", "1e3", "abc", "1.2.3", "99999999999999999999", "0x10", " 1"}) {
     auto m = Money::ParseUsd(text);
     EXPECT_FALSE(m.ok()) << text;
     if (!m.ok()) {
@@ -52,8 +57,7 @@ TEST(MoneyTest, ScaledCostIsExactAndRoundsOnce) {
   // Summing before rounding: 1 token twice rounds once (17.5 -> 18), not 9 + 9.
   EXPECT_EQ(RoundScaled(ScaledCost(1, rate) + ScaledCost(1, rate)).nanos(), 18);
   // A million tokens of Claude Opus output at $75/M is exactly $75.
-  EXPECT_EQ(RoundScaled(ScaledCost(1'000'000, RatePerMillion{75'000'000'000})),
-            Money::FromUsd(75));
+  EXPECT_EQ(RoundScaled(ScaledCost(1'000'000, RatePerMillion{75'000'000'000})), Money::FromUsd(75));
 }
 
 TEST(MoneyTest, BasisPoints) {

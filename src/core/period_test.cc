@@ -50,7 +50,7 @@ TEST(PeriodTest, CalendarPeriodsAreUtcAligned) {
 
   const PeriodSpec weekly{PeriodKind::kWeekly, 0};
   p = PeriodContaining(weekly, Timestamp(), T("2026-11-29T23:00:00Z"));  // a Sunday
-  EXPECT_EQ(p.start, T("2026-11-23T00:00:00Z"));                          // Monday
+  EXPECT_EQ(p.start, T("2026-11-23T00:00:00Z"));                         // Monday
   EXPECT_EQ(p.end, T("2026-11-30T00:00:00Z"));
   p = PeriodContaining(weekly, Timestamp(), T("2026-11-30T00:00:00Z"));
   EXPECT_EQ(p.start, T("2026-11-30T00:00:00Z"));

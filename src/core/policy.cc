@@ -50,17 +50,15 @@ void Settle(const BudgetSettings& settings, BudgetState& state, Trigger trigger,
 }
 
 // Settle for principals the policy manages automatically (not manual, not exempt).
-void Reevaluate(const BudgetSettings& settings, BudgetState& state, Trigger trigger,
-                Timestamp now, std::vector<Transition>& out) {
+void Reevaluate(const BudgetSettings& settings, BudgetState& state, Trigger trigger, Timestamp now,
+                std::vector<Transition>& out) {
   if (state.manual_suspension || state.status == BudgetStatus::kExempt) return;
   Settle(settings, state, trigger, now, out);
 }
 
 }  // namespace
 
-std::string_view BudgetStatusName(BudgetStatus s) {
-  return kStatusNames[static_cast<size_t>(s)];
-}
+std::string_view BudgetStatusName(BudgetStatus s) { return kStatusNames[static_cast<size_t>(s)]; }
 
 bool ParseBudgetStatus(std::string_view text, BudgetStatus& out) {
   for (size_t i = 0; i < std::size(kStatusNames); ++i) {
@@ -135,8 +133,7 @@ BudgetState NewBudgetState(const BudgetSettings& settings, Timestamp first_seen,
 void ApplySpend(const BudgetSettings& settings, BudgetState& state, Money amount, Timestamp now,
                 std::vector<Transition>& out) {
   state.spent += amount;
-  if (state.manual_suspension || state.status == BudgetStatus::kExempt ||
-      IsOver(state.status)) {
+  if (state.manual_suspension || state.status == BudgetStatus::kExempt || IsOver(state.status)) {
     return;
   }
   const BudgetStatus level = LevelFor(settings, state.spent);
@@ -163,8 +160,8 @@ bool AdvanceTime(const BudgetSettings& settings, BudgetState& state, Timestamp n
   if (!period_over) return false;
   state.period = PeriodContaining(settings.period, state.anchor, now);
   state.spent = Money();
-  const bool exempt_forever =
-      state.status == BudgetStatus::kExempt && state.exempt_until && *state.exempt_until == kForever;
+  const bool exempt_forever = state.status == BudgetStatus::kExempt && state.exempt_until &&
+                              *state.exempt_until == kForever;
   if (!state.manual_suspension && !exempt_forever) {
     Move(state, BudgetStatus::kActive, Trigger::kPeriodRefresh, now, out);
   }
@@ -194,8 +191,8 @@ void ChangeSettings(const BudgetSettings& before, const BudgetSettings& after, B
   if (state.status == BudgetStatus::kGracePeriod && before.grace_seconds != after.grace_seconds &&
       state.grace_deadline) {
     // Keep the deadline relative to when the grace started.
-    *state.grace_deadline = state.grace_deadline->PlusSeconds(after.grace_seconds -
-                                                              before.grace_seconds);
+    *state.grace_deadline =
+        state.grace_deadline->PlusSeconds(after.grace_seconds - before.grace_seconds);
   }
   Reevaluate(after, state, Trigger::kSettings, now, out);
 }

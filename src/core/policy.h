@@ -44,9 +44,9 @@ inline constexpr Timestamp kForever = Timestamp::FromUnixMillis(INT64_MAX);
 
 struct BudgetState {
   BudgetStatus status = BudgetStatus::kActive;
-  Timestamp anchor;  // rolling periods are counted from here
-  Period period;     // the current period
-  Money spent;       // counted against the limit in the current period
+  Timestamp anchor;                         // rolling periods are counted from here
+  Period period;                            // the current period
+  Money spent;                              // counted against the limit in the current period
   std::optional<Timestamp> grace_deadline;  // set iff status == kGracePeriod
   bool manual_suspension = false;           // suspended by a person: survives refresh and limits
   std::optional<Timestamp> exempt_until;    // set iff status == kExempt (kForever or period end)

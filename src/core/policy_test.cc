@@ -14,7 +14,9 @@ const Timestamp kStart = T("2026-01-01T00:00:00Z");
 
 BudgetSettings Defaults() { return BudgetSettings{}; }  // $1, 70/90, 300 s, 30 days
 
-BudgetState Fresh(const BudgetSettings& s = Defaults()) { return NewBudgetState(s, kStart, kStart); }
+BudgetState Fresh(const BudgetSettings& s = Defaults()) {
+  return NewBudgetState(s, kStart, kStart);
+}
 
 TEST(PolicyTest, LevelsFollowThresholdsExactly) {
   const BudgetSettings s = Defaults();
@@ -23,9 +25,10 @@ TEST(PolicyTest, LevelsFollowThresholdsExactly) {
     S level;
   };
   const Case cases[] = {
-      {"0", S::kActive},          {"0.699999999", S::kActive},   {"0.7", S::kWarning},
-      {"0.899999999", S::kWarning}, {"0.9", S::kCritical},       {"0.999999999", S::kCritical},
-      {"1", S::kGracePeriod},      {"5", S::kGracePeriod},
+      {"0", S::kActive},      {"0.699999999", S::kActive},
+      {"0.7", S::kWarning},   {"0.899999999", S::kWarning},
+      {"0.9", S::kCritical},  {"0.999999999", S::kCritical},
+      {"1", S::kGracePeriod}, {"5", S::kGracePeriod},
   };
   for (const auto& c : cases) EXPECT_EQ(LevelFor(s, Usd(c.spent)), c.level) << c.spent;
   BudgetSettings zero = s;

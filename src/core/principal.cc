@@ -55,7 +55,8 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
 namespace {
 
 bool IsAccountId(std::string_view s) {
-  return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 12 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Splits "arn:partition:service:region:account:resource" into its six fields.
@@ -99,7 +100,8 @@ Result<PrincipalKey> ResolvePrincipal(std::string_view caller, std::string_view 
   const std::string_view resource = f[5];
   if (account.empty()) account = record_account;
   if (account.empty()) {
-    return InvalidArgument("caller '" + std::string(caller) + "' has no account and the record has no accountId");
+    return InvalidArgument("caller '" + std::string(caller) +
+                           "' has no account and the record has no accountId");
   }
   if (!IsAccountId(account) && account != record_account) {
     return InvalidArgument("caller '" + std::string(caller) + "' has a malformed account '" +

@@ -60,9 +60,7 @@ inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; 
 inline Status FailedPrecondition(std::string m) {
   return {Code::kFailedPrecondition, std::move(m)};
 }
-inline Status ResourceExhausted(std::string m) {
-  return {Code::kResourceExhausted, std::move(m)};
-}
+inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {Code::kDataLoss, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m), true}; }
@@ -75,7 +73,7 @@ int HttpStatusFor(const Status& status);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -103,13 +101,12 @@ class [[nodiscard]] Result {
 #define BUDGETEER_CONCAT(a, b) BUDGETEER_CONCAT_INNER(a, b)
 
 #define RETURN_IF_ERROR_IMPL(tmp, expr) \
-  do {                                   \
-    ::budgeteer::Status tmp = (expr);    \
-    if (!tmp.ok()) return tmp;           \
+  do {                                  \
+    ::budgeteer::Status tmp = (expr);   \
+    if (!tmp.ok()) return tmp;          \
   } while (0)
 
-#define RETURN_IF_ERROR(expr) \
-  RETURN_IF_ERROR_IMPL(BUDGETEER_CONCAT(status_macro_, __LINE__), expr)
+#define RETURN_IF_ERROR(expr) RETURN_IF_ERROR_IMPL(BUDGETEER_CONCAT(status_macro_, __LINE__), expr)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \

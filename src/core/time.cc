@@ -110,8 +110,8 @@ Result<Timestamp> Timestamp::Parse(std::string_view s) {
     return bad("missing 'Z' or offset");
   }
   if (pos != s.size()) return bad("trailing characters");
-  const int64_t secs = DaysFromCivil(date) * 86400 + hour * 3600 + minute * 60 + second -
-                       offset_seconds;
+  const int64_t secs =
+      DaysFromCivil(date) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return Timestamp(secs * 1000 + millis);
 }
 

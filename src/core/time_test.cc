@@ -27,9 +27,9 @@ TEST(TimestampTest, ParsesRfc3339Forms) {
 }
 
 TEST(TimestampTest, RejectsMalformed) {
-  for (const char* text : {"", "2026-01-31", "2026-01-31T12:00:00", "2026-02-30T00:00:00Z",
-                           "2026-13-01T00:00:00Z", "2026-01-31T12:00:00Zjunk", "yesterday",
-                           "2026-01-31T25:00:00Z", "2026-01-31T12:00:00.Z"}) {
+  for (const char* text :
+       {"", "2026-01-31", "2026-01-31T12:00:00", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
+        "2026-01-31T12:00:00Zjunk", "yesterday", "2026-01-31T25:00:00Z", "2026-01-31T12:00:00.Z"}) {
     auto t = Timestamp::Parse(text);
     EXPECT_FALSE(t.ok()) << text;
   }
@@ -43,7 +43,7 @@ TEST(TimestampTest, FormatsRoundTrip) {
 
 TEST(CivilTest, DaysAndWeekdays) {
   EXPECT_EQ(DaysFromCivil({1970, 1, 1}), 0);
-  EXPECT_EQ(WeekdayFromDays(0), 3);                            // Thursday
+  EXPECT_EQ(WeekdayFromDays(0), 3);                              // Thursday
   EXPECT_EQ(WeekdayFromDays(DaysFromCivil({2026, 11, 30})), 0);  // a Monday
   const CivilDate d = CivilFromDays(DaysFromCivil({2000, 2, 29}));
   EXPECT_EQ(d.year, 2000);

@@ -32,7 +32,8 @@ Result<BudgetSettings> ParseFingerprint(const std::string& text) {
     if (bar == std::string::npos) break;
     start = bar + 1;
   }
-  if (parts.size() != 5) return DataLoss("ledger meta '" + std::string(kDefaultsMetaKey) + "' is malformed");
+  if (parts.size() != 5)
+    return DataLoss("ledger meta '" + std::string(kDefaultsMetaKey) + "' is malformed");
   ASSIGN_OR_RETURN(s.limit, Money::ParseUsd(parts[0]));
   s.warn_percent = std::stoi(parts[1]);
   s.critical_percent = std::stoi(parts[2]);
@@ -79,7 +80,8 @@ struct AggKey {
 };
 struct AggKeyHash {
   size_t operator()(const AggKey& k) const {
-    return std::hash<std::string>{}(k.model) ^ (static_cast<size_t>(k.principal_id) * 0x9E3779B97F4A7C15ULL) ^
+    return std::hash<std::string>{}(k.model) ^
+           (static_cast<size_t>(k.principal_id) * 0x9E3779B97F4A7C15ULL) ^
            static_cast<size_t>(k.hour);
   }
 };
@@ -151,8 +153,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       if (r.timestamp > future_limit) {
         outcome.rejected.push_back(
             {i, "timestamp " + r.timestamp.ToRfc3339() + " is more than " +
-                    std::to_string(options_.max_future_skew_seconds) +
-                    " s ahead of the clock (" + now.ToRfc3339() +
+                    std::to_string(options_.max_future_skew_seconds) + " s ahead of the clock (" +
+                    now.ToRfc3339() +
                     "); fix the producer's clock or raise ingest.max_future_skew_seconds"});
         continue;
       }
@@ -190,8 +192,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
               .Field("caller", r.caller);
           w.Key("limit_usd").RawNumber(t.settings.limit.ToUsd());
           w.Field("period", t.settings.period.ToString()).EndObject();
-          RETURN_IF_ERROR(AuditEvent(txn, now, t.row.id, kSystemActor, "principal_created",
-                                     w.Take()));
+          RETURN_IF_ERROR(
+              AuditEvent(txn, now, t.row.id, kSystemActor, "principal_created", w.Take()));
         }
         // Act on anything time changed before applying new usage (as the scheduler would have).
         if (AdvanceTime(t.settings, t.row.state, now, t.transitions)) t.dirty = true;
@@ -231,8 +233,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
                         "catalog (budgeteer prices update).");
             w.EndObject();
             const std::string details = w.Take();
-            RETURN_IF_ERROR(AuditEvent(txn, now, std::nullopt, kSystemActor, "unpriced_model",
-                                       details));
+            RETURN_IF_ERROR(
+                AuditEvent(txn, now, std::nullopt, kSystemActor, "unpriced_model", details));
             OutboxAction alert;
             alert.created_at = now;
             alert.kind = "operator_alert";
@@ -298,8 +300,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     for (auto& [k, v] : aggregates) agg_rows.push_back(std::move(v));
     if (!agg_rows.empty()) RETURN_IF_ERROR(txn.AddAggregates(agg_rows));
     for (const auto& [k, v] : period_spend) {
-      RETURN_IF_ERROR(txn.AddPeriodSpend(k.first, Timestamp::FromUnixMillis(k.second), v.first,
-                                         v.second));
+      RETURN_IF_ERROR(
+          txn.AddPeriodSpend(k.first, Timestamp::FromUnixMillis(k.second), v.first, v.second));
     }
     for (Touched& p : touched) {
       if (!p.dirty) continue;
@@ -353,8 +355,7 @@ Result<TickOutcome> Engine::Tick() {
             .Field("period_start", row.state.period.start.ToRfc3339())
             .Field("period_end", row.state.period.end.ToRfc3339())
             .EndObject();
-        RETURN_IF_ERROR(
-            AuditEvent(txn, now, row.id, kSystemActor, "period_refreshed", w.Take()));
+        RETURN_IF_ERROR(AuditEvent(txn, now, row.id, kSystemActor, "period_refreshed", w.Take()));
       }
       RETURN_IF_ERROR(txn.UpdatePrincipal(row));
       RETURN_IF_ERROR(RecordTransitions(txn, row, settings, transitions, kSystemActor));
@@ -426,8 +427,7 @@ Result<PrincipalRow> Engine::FindPrincipal(const std::string& principal) {
 }
 
 template <typename Fn>
-Result<BudgetView> Engine::Mutate(const std::string& principal, const std::string& actor,
-                                  Fn&& fn) {
+Result<BudgetView> Engine::Mutate(const std::string& principal, const std::string& actor, Fn&& fn) {
   ASSIGN_OR_RETURN(const PrincipalRow found, FindPrincipal(principal));
   const Timestamp now = clock_.Now();
   BudgetView view;

@@ -30,8 +30,7 @@ class EngineTest : public ::testing::Test {
   }
 
   // A Claude 3 Haiku call: $0.25 / $1.25 per million tokens, so 1M input tokens cost $0.25.
-  UsageRecord Haiku(const std::string& id, int64_t input_tokens, const char* caller,
-                    Timestamp at) {
+  UsageRecord Haiku(const std::string& id, int64_t input_tokens, const char* caller, Timestamp at) {
     UsageRecord r;
     r.request_id = RequestId(id);
     r.timestamp = at;

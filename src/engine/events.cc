@@ -8,7 +8,8 @@ namespace {
 
 std::string EventName(const Transition& t) {
   if (t.access == AccessChange::kRestore) return "restored";
-  if (t.to == BudgetStatus::kActive && t.trigger == Trigger::kPeriodRefresh) return "period_refresh";
+  if (t.to == BudgetStatus::kActive && t.trigger == Trigger::kPeriodRefresh)
+    return "period_refresh";
   return std::string(BudgetStatusName(t.to));
 }
 
@@ -74,34 +75,44 @@ std::string TransitionMessage(const PrincipalRow& row, const BudgetSettings& set
       if (t.trigger == Trigger::kPeriodRefresh) {
         return who + ": a new budget period started; spend starts again from zero" +
                (t.access == AccessChange::kRestore ? " and Bedrock access is restored" : "") +
-               ". Budget $" + settings.limit.ToUsd(2) + " until " + st.period.end.ToRfc3339() +
-               ".";
+               ". Budget $" + settings.limit.ToUsd(2) + " until " + st.period.end.ToRfc3339() + ".";
       }
       return who + " is back under its warning threshold: " + figures +
              (t.access == AccessChange::kRestore ? ". Bedrock access is restored." : ".");
     case BudgetStatus::kWarning:
       return who + " reached its warning threshold (" + std::to_string(settings.warn_percent) +
-             "%): " + figures + ". No action is needed yet; if more is expected, ask for a "
-             "higher limit (" + raise + ").";
-    case BudgetStatus::kCritical:
-      return who + " reached its critical threshold (" +
-             std::to_string(settings.critical_percent) + "%): " + figures +
-             ". Bedrock access will be suspended after the budget is used up and a grace period "
-             "of " + std::to_string(settings.grace_seconds) + " s; raise the limit to avoid it (" +
+             "%): " + figures +
+             ". No action is needed yet; if more is expected, ask for a "
+             "higher limit (" +
              raise + ").";
+    case BudgetStatus::kCritical:
+      return who + " reached its critical threshold (" + std::to_string(settings.critical_percent) +
+             "%): " + figures +
+             ". Bedrock access will be suspended after the budget is used up and a grace period "
+             "of " +
+             std::to_string(settings.grace_seconds) + " s; raise the limit to avoid it (" + raise +
+             ").";
     case BudgetStatus::kGracePeriod:
       return who + " is over budget: " + figures + ". Bedrock access will be suspended at " +
              (st.grace_deadline ? st.grace_deadline->ToRfc3339() : std::string("the deadline")) +
-             " unless the limit is raised (" + raise + ") or the spend is reset (budgeteer "
-             "budgets reset " + who + ").";
+             " unless the limit is raised (" + raise +
+             ") or the spend is reset (budgeteer "
+             "budgets reset " +
+             who + ").";
     case BudgetStatus::kSuspended:
       if (st.manual_suspension) {
-        return who + " was suspended by an operator: Bedrock access is denied until someone runs "
-               "budgeteer budgets restore " + who + ". " + figures + ".";
+        return who +
+               " was suspended by an operator: Bedrock access is denied until someone runs "
+               "budgeteer budgets restore " +
+               who + ". " + figures + ".";
       }
-      return who + " is suspended: " + figures + ". Bedrock access is denied until the period "
-             "ends at " + st.period.end.ToRfc3339() + " (restored automatically), the limit is "
-             "raised (" + raise + "), or an operator runs budgeteer budgets restore " + who + ".";
+      return who + " is suspended: " + figures +
+             ". Bedrock access is denied until the period "
+             "ends at " +
+             st.period.end.ToRfc3339() +
+             " (restored automatically), the limit is "
+             "raised (" +
+             raise + "), or an operator runs budgeteer budgets restore " + who + ".";
     case BudgetStatus::kExempt:
       return who + " is exempt from enforcement" +
              (st.exempt_until && *st.exempt_until != kForever
@@ -126,9 +137,8 @@ AuditEntry TransitionAudit(const PrincipalRow& row, const BudgetSettings& settin
   return e;
 }
 
-std::vector<OutboxAction> TransitionActions(const PrincipalRow& row,
-                                            const BudgetSettings& settings, const Transition& t,
-                                            const std::string& actor) {
+std::vector<OutboxAction> TransitionActions(const PrincipalRow& row, const BudgetSettings& settings,
+                                            const Transition& t, const std::string& actor) {
   JsonWriter w;
   w.BeginObject();
   w.Field("event", EventName(t))

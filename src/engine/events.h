@@ -26,9 +26,8 @@ std::string TransitionMessage(const PrincipalRow& row, const BudgetSettings& set
 // changes) for one transition. `audit_id` links the actions to the entry once it is written.
 AuditEntry TransitionAudit(const PrincipalRow& row, const BudgetSettings& settings,
                            const Transition& t, const std::string& actor);
-std::vector<OutboxAction> TransitionActions(const PrincipalRow& row,
-                                            const BudgetSettings& settings, const Transition& t,
-                                            const std::string& actor);
+std::vector<OutboxAction> TransitionActions(const PrincipalRow& row, const BudgetSettings& settings,
+                                            const Transition& t, const std::string& actor);
 
 // Percent of the limit spent, exact to two decimals ("83.25").
 std::string PercentText(Money spent, Money limit);
