@@ -9,7 +9,6 @@
 namespace {
 
 using budgeteer::Result;
-using budgeteer::Status;
 using namespace budgeteer::cli;  // NOLINT(google-build-using-namespace)
 
 // Builds the App for a command and runs `fn` on it.

@@ -10,49 +10,53 @@
 
 namespace budgeteer {
 
-const std::vector<ConfigKey> kConfigKeys = {
-    {"ledger.path", "string", "./budgeteer.db",
-     "SQLite ledger file. The CLI's --db and $BUDGETEER_DB take precedence."},
-    {"ledger.synchronous_full", "bool", "true",
-     "fsync on every commit (durable across power loss). false keeps crash safety (kill -9) "
-     "but may lose the last commits on power loss."},
-    {"defaults.default_user_budget_usd", "decimal", "1",
-     "Budget of a principal seen for the first time, in USD (exact, up to 9 decimals)."},
-    {"defaults.thresholds_percent_warn", "integer", "70",
-     "Warning threshold, percent of the limit."},
-    {"defaults.thresholds_percent_critical", "integer", "90",
-     "Critical threshold, percent of the limit."},
-    {"defaults.grace_period_seconds", "integer", "300",
-     "Seconds between crossing 100% and suspension. 0 suspends on the crossing record."},
-    {"defaults.budget_refresh_period_days", "integer", "30",
-     "Length of a rolling budget period in days (ignored when budget_period is set)."},
-    {"defaults.budget_period", "string", "",
-     "Calendar-aligned periods instead: \"monthly\" or \"weekly\" (UTC), or \"Nd\"."},
-    {"identity.per_session_roles", "string list", "[]",
-     "Roles whose sessions get one budget each (globs with '*', e.g. \"AWSReservedSSO_*\"). "
-     "Other roles are one principal per role."},
-    {"ingest.dedup_window_hours", "integer", "168",
-     "How long a Bedrock requestId is remembered to drop duplicates (at least 48)."},
-    {"ingest.max_future_skew_seconds", "integer", "300",
-     "Records stamped further in the future than this are rejected."},
-    {"ingest.max_line_bytes", "integer", "1048576",
-     "Longest accepted input line / record; longer ones are rejected with a reason."},
-    {"ingest.batch_records", "integer", "5000", "Records applied per ledger transaction."},
-    {"pricing.catalog_file", "string", "",
-     "A price catalog TOML file to use instead of the one built into the binary."},
-    {"pricing.unknown_model_input_per_million_usd", "decimal", "(highest in catalog)",
-     "Input rate for models missing from the catalog (never zero)."},
-    {"pricing.unknown_model_output_per_million_usd", "decimal", "(highest in catalog)",
-     "Output rate for models missing from the catalog (never zero)."},
-    {"server.listen", "string", "127.0.0.1:8080",
-     "Address of budgeteer serve (loopback by default)."},
-    {"auth.admin_tokens", "string list", "[]",
-     "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
-    {"auth.viewer_tokens", "string list", "[]", "Bearer tokens with the viewer role (read only)."},
-    {"ingest.firehose.access_key", "string", "",
-     "Access key Amazon Data Firehose sends in X-Amz-Firehose-Access-Key."},
-    {"enforce.mode", "string", "log", "How suspensions are enforced: log | webhook | iam."},
-};
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> keys = {
+      {"ledger.path", "string", "./budgeteer.db",
+       "SQLite ledger file. The CLI's --db and $BUDGETEER_DB take precedence."},
+      {"ledger.synchronous_full", "bool", "true",
+       "fsync on every commit (durable across power loss). false keeps crash safety (kill -9) "
+       "but may lose the last commits on power loss."},
+      {"defaults.default_user_budget_usd", "decimal", "1",
+       "Budget of a principal seen for the first time, in USD (exact, up to 9 decimals)."},
+      {"defaults.thresholds_percent_warn", "integer", "70",
+       "Warning threshold, percent of the limit."},
+      {"defaults.thresholds_percent_critical", "integer", "90",
+       "Critical threshold, percent of the limit."},
+      {"defaults.grace_period_seconds", "integer", "300",
+       "Seconds between crossing 100% and suspension. 0 suspends on the crossing record."},
+      {"defaults.budget_refresh_period_days", "integer", "30",
+       "Length of a rolling budget period in days (ignored when budget_period is set)."},
+      {"defaults.budget_period", "string", "",
+       "Calendar-aligned periods instead: \"monthly\" or \"weekly\" (UTC), or \"Nd\"."},
+      {"identity.per_session_roles", "string list", "[]",
+       "Roles whose sessions get one budget each (globs with '*', e.g. \"AWSReservedSSO_*\"). "
+       "Other roles are one principal per role."},
+      {"ingest.dedup_window_hours", "integer", "168",
+       "How long a Bedrock requestId is remembered to drop duplicates (at least 48)."},
+      {"ingest.max_future_skew_seconds", "integer", "300",
+       "Records stamped further in the future than this are rejected."},
+      {"ingest.max_line_bytes", "integer", "1048576",
+       "Longest accepted input line / record; longer ones are rejected with a reason."},
+      {"ingest.batch_records", "integer", "5000", "Records applied per ledger transaction."},
+      {"pricing.catalog_file", "string", "",
+       "A price catalog TOML file to use instead of the one built into the binary."},
+      {"pricing.unknown_model_input_per_million_usd", "decimal", "(highest in catalog)",
+       "Input rate for models missing from the catalog (never zero)."},
+      {"pricing.unknown_model_output_per_million_usd", "decimal", "(highest in catalog)",
+       "Output rate for models missing from the catalog (never zero)."},
+      {"server.listen", "string", "127.0.0.1:8080",
+       "Address of budgeteer serve (loopback by default)."},
+      {"auth.admin_tokens", "string list", "[]",
+       "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
+      {"auth.viewer_tokens", "string list", "[]",
+       "Bearer tokens with the viewer role (read only)."},
+      {"ingest.firehose.access_key", "string", "",
+       "Access key Amazon Data Firehose sends in X-Amz-Firehose-Access-Key."},
+      {"enforce.mode", "string", "log", "How suspensions are enforced: log | webhook | iam."},
+  };
+  return keys;
+}
 
 std::string EnvVarFor(std::string_view path) {
   std::string out = "BUDGETEER_";
@@ -141,7 +145,7 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(const int64_t p, AsInt(v, key, 1, 100));
     c.defaults.critical_percent = static_cast<int>(p);
   } else if (key == "defaults.grace_period_seconds") {
-    ASSIGN_OR_RETURN(c.defaults.grace_seconds, AsInt(v, key, 0, 30 * 86400));
+    ASSIGN_OR_RETURN(c.defaults.grace_seconds, AsInt(v, key, 0, int64_t{30} * 86400));
   } else if (key == "defaults.budget_refresh_period_days") {
     ASSIGN_OR_RETURN(const int64_t d, AsInt(v, key, 1, 3660));
     if (!period_set) c.defaults.period = PeriodSpec{PeriodKind::kRollingDays, static_cast<int>(d)};
@@ -156,7 +160,7 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
   } else if (key == "identity.per_session_roles") {
     c.identity.per_session_roles = v.items;
   } else if (key == "ingest.dedup_window_hours") {
-    ASSIGN_OR_RETURN(c.dedup_window_hours, AsInt(v, key, 48, 24 * 3660));
+    ASSIGN_OR_RETURN(c.dedup_window_hours, AsInt(v, key, 48, int64_t{24} * 3660));
   } else if (key == "ingest.max_future_skew_seconds") {
     ASSIGN_OR_RETURN(c.max_future_skew_seconds, AsInt(v, key, 0, 86400));
   } else if (key == "ingest.max_line_bytes") {
@@ -285,7 +289,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
     RETURN_IF_ERROR(Flatten(table, "", origin, values, config));
   }
   // Environment overrides, after the file.
-  for (const ConfigKey& key : kConfigKeys) {
+  for (const ConfigKey& key : ConfigKeys()) {
     const std::string var = EnvVarFor(key.path);
     auto value = env(var);
     if (!value) continue;

@@ -1,8 +1,8 @@
 // Config: one validated, immutable object built once at start-up from the TOML file and the
 // environment (BUDGETEER_<SECTION>_<KEY>, e.g. BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS), then
-// passed down. Every key, its default and its environment variable is listed in kConfigKeys and
-// documented in docs/configuration.md (a test keeps the two in step). Unknown keys and invalid
-// values are rejected, naming the key. No global state; thread-compatible.
+// passed down. Every key, its default and its environment variable is listed in ConfigKeys() and
+// documented in docs/configuration.md (a test keeps the two in step); ConfigKeys() lists them.
+// Unknown keys and invalid values are rejected, naming the key. No global state; thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +57,7 @@ struct ConfigKey {
   std::string_view default_value;
   std::string_view doc;
 };
-extern const std::vector<ConfigKey> kConfigKeys;
+const std::vector<ConfigKey>& ConfigKeys();
 
 // The environment variable overriding a key: BUDGETEER_ + path upper-cased, '.' -> '_'.
 std::string EnvVarFor(std::string_view path);

@@ -109,7 +109,7 @@ TEST(ConfigTest, EveryKeyIsDocumented) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string doc = ss.str();
-  for (const ConfigKey& key : kConfigKeys) {
+  for (const ConfigKey& key : ConfigKeys()) {
     EXPECT_NE(doc.find("`" + std::string(key.path) + "`"), std::string::npos) << key.path;
     EXPECT_NE(doc.find(EnvVarFor(key.path)), std::string::npos) << key.path;
   }

@@ -103,7 +103,7 @@ Status BudgetSettings::Validate() const {
                            std::to_string(warn_percent) + ") and 100 (got " +
                            std::to_string(critical_percent) + ")");
   }
-  if (grace_seconds < 0 || grace_seconds > 30 * 86400) {
+  if (grace_seconds < 0 || grace_seconds > int64_t{30} * 86400) {
     return InvalidArgument("grace seconds must be between 0 and 2592000 (30 days), got " +
                            std::to_string(grace_seconds));
   }

@@ -100,6 +100,8 @@ class [[nodiscard]] Result {
 #define BUDGETEER_CONCAT_INNER(a, b) a##b
 #define BUDGETEER_CONCAT(a, b) BUDGETEER_CONCAT_INNER(a, b)
 
+// The macros cannot parenthesise their arguments: `lhs` may be a declaration.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define RETURN_IF_ERROR_IMPL(tmp, expr) \
   do {                                  \
     ::budgeteer::Status tmp = (expr);   \
@@ -115,3 +117,4 @@ class [[nodiscard]] Result {
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(BUDGETEER_CONCAT(result_macro_, __LINE__), lhs, expr)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -108,7 +108,7 @@ Engine::Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions op
 Result<std::unique_ptr<Engine>> Engine::Open(LedgerStore& store, const PriceCatalog& catalog,
                                              EngineOptions options, const Clock& clock) {
   RETURN_IF_ERROR(options.defaults.Validate().WithContext("default budget settings"));
-  if (options.dedup_window_seconds < 48 * 3600) {
+  if (options.dedup_window_seconds < int64_t{48} * 3600) {
     return InvalidArgument("ingest.dedup_window_hours must be at least 48");
   }
   std::unique_ptr<Engine> engine(new Engine(store, catalog, std::move(options), clock));

@@ -29,7 +29,7 @@ struct EngineOptions {
   BudgetSettings defaults;  // the seed's: $1, 70 %, 90 %, 300 s, 30 days
   IdentityRules identity;
   // How long a request id is remembered (by arrival time). At least 48 h; default 7 days.
-  int64_t dedup_window_seconds = 7 * 86400;
+  int64_t dedup_window_seconds = int64_t{7} * 86400;
   // Records stamped further than this in the future are rejected (clock skew allowance).
   int64_t max_future_skew_seconds = 300;
   // Rates for models missing from the catalog; unset: UnknownModelRule::FromCatalog.

@@ -54,6 +54,8 @@ Status Base64DecodeInto(std::string_view text, Buffer& out) {
                            " characters leave one character over (truncated data?)");
   }
   out.resize(body / 4 * 3 + (body % 4 == 0 ? 0 : body % 4 - 1));
+  // kDecode is signed on purpose: -1 marks a character outside the alphabet.
+  // NOLINTBEGIN(bugprone-signed-char-misuse)
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   size_t i = 0;
@@ -84,6 +86,7 @@ Status Base64DecodeInto(std::string_view text, Buffer& out) {
     if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
   }
   return Status::Ok();
+  // NOLINTEND(bugprone-signed-char-misuse)
 }
 
 template Status Base64DecodeInto<std::string>(std::string_view, std::string&);

@@ -535,7 +535,7 @@ struct InputParser::Impl {
     for (auto element : array) {
       ++i;
       value v;
-      if ((e = std::move(element).get(v)) != SUCCESS) break;
+      if ((e = element.get(v)) != SUCCESS) break;
       Ctx ec = Nested(ctx, i, "element ");
       if (ctx.file_lines) {
         const char* start = v.raw_json_token().data();
