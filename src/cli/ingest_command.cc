@@ -104,9 +104,7 @@ int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
   Status st = app.engine->ApplyDefaultsIfChanged(app.actor);
   if (!st.ok()) return PrintError(st);
 
-  ParseLimits limits;
-  limits.max_line_bytes = static_cast<size_t>(app.config.max_line_bytes);
-  InputParser parser(limits);
+  InputParser parser(app.config.limits);
   Totals totals;
   for (const std::string& file : files) {
     auto source = OpenFileSource(file);

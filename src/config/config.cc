@@ -39,6 +39,22 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"ingest.max_line_bytes", "integer", "1048576",
        "Longest accepted input line / record; longer ones are rejected with a reason."},
       {"ingest.batch_records", "integer", "5000", "Records applied per ledger transaction."},
+      {"ingest.max_document_bytes", "integer", "67108864",
+       "Largest whole JSON document held in memory (a JSON array, a pretty-printed envelope, a "
+       "Firehose body, data inflated from one Firehose record)."},
+      {"ingest.max_decompressed_bytes", "integer", "1073741824",
+       "Most bytes one gzip stream may inflate to (zip-bomb guard)."},
+      {"ingest.max_records_per_envelope", "integer", "100000",
+       "Most records in one CloudWatch Logs payload or Firehose delivery."},
+      {"ingest.max_tokens_per_counter", "integer", "100000000",
+       "A token counter above this is absurd: the record is rejected."},
+      {"ingest.max_media_per_record", "integer", "1000000",
+       "Most images or video seconds in one record."},
+      {"ingest.max_json_depth", "integer", "64", "Deepest JSON nesting accepted."},
+      {"ingest.max_request_id_bytes", "integer", "256", "Longest accepted requestId."},
+      {"ingest.max_tags", "integer", "50",
+       "requestMetadata entries kept per record (the rest are dropped, never rejected)."},
+      {"ingest.max_tag_bytes", "integer", "256", "Longest requestMetadata key or value kept."},
       {"pricing.catalog_file", "string", "",
        "A price catalog TOML file to use instead of the one built into the binary."},
       {"pricing.unknown_model_input_per_million_usd", "decimal", "(highest in catalog)",
@@ -164,7 +180,33 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
   } else if (key == "ingest.max_future_skew_seconds") {
     ASSIGN_OR_RETURN(c.max_future_skew_seconds, AsInt(v, key, 0, 86400));
   } else if (key == "ingest.max_line_bytes") {
-    ASSIGN_OR_RETURN(c.max_line_bytes, AsInt(v, key, 1024, int64_t{256} << 20));
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 1024, int64_t{256} << 20));
+    c.limits.max_line_bytes = static_cast<size_t>(n);
+  } else if (key == "ingest.max_document_bytes") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 1024, int64_t{1} << 32));
+    c.limits.max_document_bytes = static_cast<size_t>(n);
+  } else if (key == "ingest.max_decompressed_bytes") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 1024, int64_t{1} << 40));
+    c.limits.max_decompressed_bytes = static_cast<size_t>(n);
+  } else if (key == "ingest.max_records_per_envelope") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 1, 10'000'000));
+    c.limits.max_records_per_envelope = static_cast<size_t>(n);
+  } else if (key == "ingest.max_tokens_per_counter") {
+    ASSIGN_OR_RETURN(c.limits.max_tokens_per_counter, AsInt(v, key, 1, int64_t{1} << 40));
+  } else if (key == "ingest.max_media_per_record") {
+    ASSIGN_OR_RETURN(c.limits.max_media_per_record, AsInt(v, key, 1, int64_t{1} << 40));
+  } else if (key == "ingest.max_json_depth") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 4, 1024));
+    c.limits.max_json_depth = static_cast<size_t>(n);
+  } else if (key == "ingest.max_request_id_bytes") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 16, 4096));
+    c.limits.max_request_id_bytes = static_cast<size_t>(n);
+  } else if (key == "ingest.max_tags") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 0, 1000));
+    c.limits.max_tags = static_cast<size_t>(n);
+  } else if (key == "ingest.max_tag_bytes") {
+    ASSIGN_OR_RETURN(const int64_t n, AsInt(v, key, 1, 65536));
+    c.limits.max_tag_bytes = static_cast<size_t>(n);
   } else if (key == "ingest.batch_records") {
     ASSIGN_OR_RETURN(c.batch_records, AsInt(v, key, 1, 1'000'000));
   } else if (key == "pricing.catalog_file") {

@@ -16,6 +16,7 @@
 #include "core/policy.h"
 #include "core/principal.h"
 #include "core/status.h"
+#include "formats/input.h"
 
 namespace budgeteer {
 
@@ -35,7 +36,7 @@ struct Config {
   // [ingest]
   int64_t dedup_window_hours = 168;
   int64_t max_future_skew_seconds = 300;
-  int64_t max_line_bytes = 1 << 20;
+  ParseLimits limits;  // ingest.max_* (see formats/input.h)
   int64_t batch_records = 5000;
   // [pricing]
   std::string catalog_file;  // empty: the catalog built into the binary
