@@ -20,7 +20,10 @@ struct PeriodSpec {
   // "30d", "7d", "1d".."3660d", "monthly", "weekly".
   static Result<PeriodSpec> Parse(std::string_view text);
   std::string ToString() const;
-  auto operator<=>(const PeriodSpec&) const = default;
+  // Calendar periods are equal whatever `days` holds; rolling ones compare their length.
+  bool operator==(const PeriodSpec& o) const {
+    return kind == o.kind && (kind != PeriodKind::kRollingDays || days == o.days);
+  }
 };
 
 struct Period {

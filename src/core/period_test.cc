@@ -56,6 +56,11 @@ TEST(PeriodTest, CalendarPeriodsAreUtcAligned) {
   EXPECT_EQ(p.start, T("2026-11-30T00:00:00Z"));
 }
 
+TEST(PeriodSpecTest, CalendarSpecsIgnoreDays) {
+  EXPECT_EQ((PeriodSpec{PeriodKind::kMonthly, 30}), *PeriodSpec::Parse("monthly"));
+  EXPECT_NE((PeriodSpec{PeriodKind::kRollingDays, 30}), *PeriodSpec::Parse("7d"));
+}
+
 TEST(PeriodTest, AnchorIsStartOfUtcDay) {
   EXPECT_EQ(AnchorFor(T("2026-03-04T15:16:17Z")), T("2026-03-04T00:00:00Z"));
 }
