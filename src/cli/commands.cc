@@ -197,6 +197,9 @@ int RunUsage(App& app, const std::string& principal, const std::string& from, co
     return PrintError(
         InvalidArgument("--group-by '" + group_by + "' is not one of model, day, hour, principal"));
   }
+  // The roll-ups are derived from the usage rows; bring them up to date first.
+  auto rolled = app.engine->RollUp();
+  if (!rolled.ok()) return PrintError(rolled.status());
   auto rows = app.store->QueryUsage(q);
   if (!rows.ok()) return PrintError(rows.status());
   std::map<int64_t, std::string> names;

@@ -68,8 +68,8 @@ Status AuditEvent(LedgerTxn& txn, Timestamp at, std::optional<int64_t> principal
 }
 
 int64_t HourOf(Timestamp t) {
-  const int64_t s = t.unix_seconds();
-  return s >= 0 ? s / 3600 : -((-s + 3599) / 3600);
+  const int64_t sec = t.unix_seconds();
+  return sec >= 0 ? sec / 3600 : -((-sec + 3599) / 3600);
 }
 
 struct AggKey {
@@ -86,13 +86,11 @@ struct AggKeyHash {
   }
 };
 
-// One principal touched by a batch.
-struct Touched {
-  PrincipalRow row;
-  BudgetSettings settings;
-  std::vector<Transition> transitions;
-  bool dirty = false;
-};
+// True when two states differ only in the spend (the common case of a batch: no transition).
+bool SameExceptSpend(BudgetState a, const BudgetState& b) {
+  a.spent = b.spent;
+  return a == b;
+}
 
 }  // namespace
 
@@ -131,25 +129,30 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
   const Timestamp now = clock_.Now();
   BatchOutcome outcome;
   const size_t seen_before = seen_.size();
+  std::vector<CachedPrincipal*> touched;
+  const uint64_t batch_id = ++batch_counter_;
   Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
     outcome = BatchOutcome();
+    touched.clear();
+    if (txn.ChangedByOthers()) principals_.clear();
     // Catch up with rows other processes applied since our last look.
     int64_t max_id = max_usage_id_;
     RETURN_IF_ERROR(txn.ScanRequestIds(
         max_usage_id_, [this](std::string_view id) { seen_.Insert(id); }, max_id));
     max_usage_id_ = max_id;
 
-    std::unordered_map<PrincipalKey, size_t, PrincipalKeyHash> index;
-    std::vector<Touched> touched;
     std::vector<UsageRow> rows;
     rows.reserve(records.size());
-    std::unordered_map<AggKey, UsageAggregate, AggKeyHash> aggregates;
-    std::map<std::pair<int64_t, int64_t>, std::pair<Timestamp, Money>> period_spend;
     std::unordered_set<std::string> unpriced_noted;
     const Timestamp future_limit = now.PlusSeconds(options_.max_future_skew_seconds);
 
     for (size_t i = 0; i < records.size(); ++i) {
       const UsageRecord& r = records[i];
+      const RequestIdSet::Key id_key = RequestIdSet::KeyOf(r.request_id.str());
+      if (seen_.Contains(id_key)) {
+        ++outcome.duplicates;
+        continue;
+      }
       if (r.timestamp > future_limit) {
         outcome.rejected.push_back(
             {i, "timestamp " + r.timestamp.ToRfc3339() + " is more than " +
@@ -163,46 +166,44 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         outcome.rejected.push_back({i, key.status().message()});
         continue;
       }
-      if (!seen_.Insert(r.request_id.str())) {
-        ++outcome.duplicates;
-        continue;
-      }
-      // The principal: from this batch, from the ledger, or new (zero-touch, default budget).
-      size_t slot;
-      auto it = index.find(*key);
-      if (it != index.end()) {
-        slot = it->second;
-      } else {
+      seen_.Insert(id_key);
+      // The principal: from the cache, from the ledger, or new (zero-touch, default budget).
+      auto it = principals_.find(*key);
+      if (it == principals_.end()) {
+        CachedPrincipal c;
         ASSIGN_OR_RETURN(std::optional<PrincipalRow> found, txn.FindPrincipal(*key));
-        Touched t;
         if (found) {
-          t.row = std::move(*found);
-          t.settings = SettingsOf(t.row);
+          c.row = std::move(*found);
         } else {
-          t.row.key = *key;
-          t.row.created_at = now;
-          t.row.last_seen = r.timestamp;
-          t.settings = options_.defaults;
-          t.row.state = NewBudgetState(t.settings, r.timestamp, now);
-          RETURN_IF_ERROR(txn.InsertPrincipal(t.row));
+          c.row.key = *key;
+          c.row.created_at = now;
+          c.row.last_seen = r.timestamp;
+          c.row.state = NewBudgetState(options_.defaults, r.timestamp, now);
+          RETURN_IF_ERROR(txn.InsertPrincipal(c.row));
+          c.needs_full_write = true;
           JsonWriter w;
           w.BeginObject()
               .Field("principal", key->Qualified())
               .Field("kind", PrincipalKindName(key->kind))
               .Field("caller", r.caller);
-          w.Key("limit_usd").RawNumber(t.settings.limit.ToUsd());
-          w.Field("period", t.settings.period.ToString()).EndObject();
+          w.Key("limit_usd").RawNumber(options_.defaults.limit.ToUsd());
+          w.Field("period", options_.defaults.period.ToString()).EndObject();
           RETURN_IF_ERROR(
-              AuditEvent(txn, now, t.row.id, kSystemActor, "principal_created", w.Take()));
+              AuditEvent(txn, now, c.row.id, kSystemActor, "principal_created", w.Take()));
         }
-        // Act on anything time changed before applying new usage (as the scheduler would have).
-        if (AdvanceTime(t.settings, t.row.state, now, t.transitions)) t.dirty = true;
-        if (!t.transitions.empty()) t.dirty = true;
-        slot = touched.size();
-        touched.push_back(std::move(t));
-        index.emplace(*key, slot);
+        c.settings = SettingsOf(c.row);
+        it = principals_.emplace(*key, std::move(c)).first;
       }
-      Touched& p = touched[slot];
+      CachedPrincipal& p = it->second;
+      if (p.batch != batch_id) {
+        // First touch in this batch: act on anything time changed before applying new usage
+        // (as the scheduler would have).
+        p.batch = batch_id;
+        p.before = p.row.state;
+        p.transitions.clear();
+        AdvanceTime(p.settings, p.row.state, now, p.transitions);
+        touched.push_back(&p);
+      }
 
       const PricedUsage priced = PriceUsage(catalog_, unknown_rule_, r);
       UsageRow row;
@@ -263,28 +264,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         ApplySpend(p.settings, state, priced.cost, now, p.transitions);
       }
       if (r.timestamp > p.row.last_seen) p.row.last_seen = r.timestamp;
-      p.dirty = true;
       row.period_start_ms = attributed.start.unix_millis();
-
-      auto& ps = period_spend[{p.row.id, attributed.start.unix_millis()}];
-      ps.first = attributed.end;
-      ps.second += priced.cost;
-
-      AggKey ak{p.row.id, HourOf(r.timestamp), row.model};
-      auto [agg_it, inserted] = aggregates.try_emplace(ak);
-      UsageAggregate& agg = agg_it->second;
-      if (inserted) {
-        agg.principal_id = ak.principal_id;
-        agg.hour = ak.hour;
-        agg.model = ak.model;
-      }
-      ++agg.requests;
-      agg.tokens.input += r.tokens.input;
-      agg.tokens.output += r.tokens.output;
-      agg.tokens.cache_read += r.tokens.cache_read;
-      agg.tokens.cache_write += r.tokens.cache_write;
-      agg.cost += priced.cost;
-      if (priced.unpriced) ++agg.unpriced_requests;
 
       outcome.cost += priced.cost;
       ++outcome.applied;
@@ -295,19 +275,15 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     if (!rows.empty()) {
       ASSIGN_OR_RETURN(first_id, txn.AppendUsage(rows));
     }
-    std::vector<UsageAggregate> agg_rows;
-    agg_rows.reserve(aggregates.size());
-    for (auto& [k, v] : aggregates) agg_rows.push_back(std::move(v));
-    if (!agg_rows.empty()) RETURN_IF_ERROR(txn.AddAggregates(agg_rows));
-    for (const auto& [k, v] : period_spend) {
-      RETURN_IF_ERROR(
-          txn.AddPeriodSpend(k.first, Timestamp::FromUnixMillis(k.second), v.first, v.second));
-    }
-    for (Touched& p : touched) {
-      if (!p.dirty) continue;
-      RETURN_IF_ERROR(txn.UpdatePrincipal(p.row));
-      RETURN_IF_ERROR(RecordTransitions(txn, p.row, p.settings, p.transitions, kSystemActor));
-      outcome.transitions += static_cast<int64_t>(p.transitions.size());
+    for (CachedPrincipal* p : touched) {
+      if (p->needs_full_write || !SameExceptSpend(p->before, p->row.state)) {
+        RETURN_IF_ERROR(txn.UpdatePrincipal(p->row));
+        p->needs_full_write = false;
+      } else {
+        RETURN_IF_ERROR(txn.UpdatePrincipalSpend(p->row));
+      }
+      RETURN_IF_ERROR(RecordTransitions(txn, p->row, p->settings, p->transitions, kSystemActor));
+      outcome.transitions += static_cast<int64_t>(p->transitions.size());
     }
     IngestBatchRow batch;
     batch.received_at = now;
@@ -324,7 +300,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     return Status::Ok();
   });
   if (!st.ok()) {
-    // The transaction rolled back: forget the ids it added, from the ledger's truth.
+    // The transaction rolled back: forget what it cached, from the ledger's truth.
+    principals_.clear();
     if (seen_.size() != seen_before) {
       Status warm = WarmDedup();
       if (!warm.ok()) return warm.WithContext(st.message());
@@ -334,11 +311,75 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
   return outcome;
 }
 
+Result<int64_t> Engine::RollUp() {
+  constexpr char kWatermarkKey[] = "rollup_usage_id";
+  constexpr int64_t kChunk = 200'000;
+  int64_t total = 0;
+  for (;;) {
+    int64_t rolled = 0;
+    RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+      rolled = 0;
+      ASSIGN_OR_RETURN(std::optional<std::string> mark, txn.GetMeta(kWatermarkKey));
+      const int64_t after = mark ? std::stoll(*mark) : 0;
+      std::unordered_map<AggKey, UsageAggregate, AggKeyHash> hourly;
+      std::map<std::pair<int64_t, int64_t>, Money> period_spend;
+      int64_t last = after;
+      RETURN_IF_ERROR(txn.ScanUsage(
+          after, kChunk,
+          [&](int64_t, const UsageRow& u) {
+            ++rolled;
+            AggKey key{u.principal_id, HourOf(u.timestamp), u.model};
+            auto [it, inserted] = hourly.try_emplace(key);
+            UsageAggregate& agg = it->second;
+            if (inserted) {
+              agg.principal_id = key.principal_id;
+              agg.hour = key.hour;
+              agg.model = key.model;
+            }
+            ++agg.requests;
+            agg.tokens.input += u.tokens.input;
+            agg.tokens.output += u.tokens.output;
+            agg.tokens.cache_read += u.tokens.cache_read;
+            agg.tokens.cache_write += u.tokens.cache_write;
+            agg.cost += u.cost;
+            if ((u.flags & kUsageUnpriced) != 0) ++agg.unpriced_requests;
+            period_spend[{u.principal_id, u.period_start_ms}] += u.cost;
+          },
+          last));
+      if (rolled == 0) return Status::Ok();
+      std::vector<UsageAggregate> rows;
+      rows.reserve(hourly.size());
+      for (auto& [k, v] : hourly) rows.push_back(std::move(v));
+      RETURN_IF_ERROR(txn.AddAggregates(rows));
+      // The period's end comes from the principal's current settings (informational).
+      std::unordered_map<int64_t, std::optional<PrincipalRow>> owners;
+      for (const auto& [k, amount] : period_spend) {
+        auto [it, inserted] = owners.try_emplace(k.first);
+        if (inserted) {
+          ASSIGN_OR_RETURN(it->second, txn.GetPrincipal(k.first));
+        }
+        const Timestamp start = Timestamp::FromUnixMillis(k.second);
+        Timestamp end = start;
+        if (it->second) {
+          end =
+              PeriodContaining(SettingsOf(*it->second).period, it->second->state.anchor, start).end;
+        }
+        RETURN_IF_ERROR(txn.AddPeriodSpend(k.first, start, end, amount));
+      }
+      return txn.SetMeta(kWatermarkKey, std::to_string(last));
+    }));
+    total += rolled;
+    if (rolled < kChunk) return total;
+  }
+}
+
 Result<TickOutcome> Engine::Tick() {
   const Timestamp now = clock_.Now();
   TickOutcome outcome;
-  RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+  std::vector<PrincipalRow> updated;
+  Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
     outcome = TickOutcome();
+    updated.clear();
     ASSIGN_OR_RETURN(std::vector<PrincipalRow> due, txn.PrincipalsDueBy(now));
     for (PrincipalRow& row : due) {
       ++outcome.principals_checked;
@@ -360,15 +401,25 @@ Result<TickOutcome> Engine::Tick() {
       RETURN_IF_ERROR(txn.UpdatePrincipal(row));
       RETURN_IF_ERROR(RecordTransitions(txn, row, settings, transitions, kSystemActor));
       outcome.transitions += static_cast<int64_t>(transitions.size());
+      updated.push_back(std::move(row));
     }
     return Status::Ok();
-  }));
+  });
+  if (!st.ok()) {
+    principals_.clear();
+    return st;
+  }
+  for (PrincipalRow& row : updated) {
+    auto it = principals_.find(row.key);
+    if (it != principals_.end()) it->second.row = std::move(row);
+  }
   return outcome;
 }
 
 Status Engine::ApplyDefaultsIfChanged(const std::string& actor) {
   const Timestamp now = clock_.Now();
   const std::string current = DefaultsFingerprint(options_.defaults);
+  principals_.clear();
   return store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
     ASSIGN_OR_RETURN(std::optional<std::string> stored, txn.GetMeta(kDefaultsMetaKey));
     if (stored && *stored == current) return Status::Ok();
@@ -429,6 +480,7 @@ Result<PrincipalRow> Engine::FindPrincipal(const std::string& principal) {
 template <typename Fn>
 Result<BudgetView> Engine::Mutate(const std::string& principal, const std::string& actor, Fn&& fn) {
   ASSIGN_OR_RETURN(const PrincipalRow found, FindPrincipal(principal));
+  principals_.erase(found.key);
   const Timestamp now = clock_.Now();
   BudgetView view;
   RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -87,6 +88,12 @@ class Engine {
   // Acts on grace deadlines and period ends due at the clock's now.
   Result<TickOutcome> Tick();
 
+  // Brings the derived tables (hourly roll-ups per principal and model, spend per period) up
+  // to date from the usage rows applied since the last roll-up. They are derived data, kept off
+  // the ingest path and rebuilt exactly from the usage table (a watermark in the ledger's meta
+  // moves in the same transaction). Returns the number of usage rows rolled up.
+  Result<int64_t> RollUp();
+
   // When the configured defaults differ from the ones the ledger last applied, re-evaluates
   // every principal that follows them (audited). Call before mutating commands.
   Status ApplyDefaultsIfChanged(const std::string& actor);
@@ -129,6 +136,20 @@ class Engine {
   const Clock& clock_;
   RequestIdSet seen_;
   int64_t max_usage_id_ = 0;
+  // A principal as this engine last wrote it, with its effective settings and the scratch of
+  // the batch that is touching it. Valid while no other process commits to the ledger
+  // (LedgerTxn::ChangedByOthers); dropped otherwise, after operator actions and after a failed
+  // batch (which modified entries in place).
+  struct CachedPrincipal {
+    PrincipalRow row;
+    BudgetSettings settings;
+    uint64_t batch = 0;  // the batch that last touched it
+    BudgetState before;  // state when that batch first touched it
+    bool needs_full_write = false;
+    std::vector<Transition> transitions;
+  };
+  std::unordered_map<PrincipalKey, CachedPrincipal, PrincipalKeyHash> principals_;
+  uint64_t batch_counter_ = 0;
 };
 
 }  // namespace budgeteer

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "pricing/catalog_file.h"
 #include "store/sqlite/sqlite_ledger.h"
 
@@ -140,6 +143,9 @@ TEST_F(EngineTest, LateRecordsGoToHistoryWithoutReopeningThePeriod) {
   const BudgetView v = Show("BedrockAPIKey-abc");
   EXPECT_EQ(v.row.state.status, BudgetStatus::kActive);
   EXPECT_EQ(v.row.state.spent, Usd("0.000025"));
+  auto rolled = engine_->RollUp();
+  ASSERT_TRUE(rolled.ok()) << rolled.status().ToString();
+  EXPECT_EQ(*rolled, 2);
   auto feb = store_->PeriodSpend(v.row.id, T("2026-02-01T00:00:00Z"));
   ASSERT_TRUE(feb.ok());
   EXPECT_EQ(*feb, Usd("0.5"));
@@ -191,6 +197,60 @@ TEST_F(EngineTest, OperatorActionsAreAuditedWithTheActor) {
   int by_alice = 0;
   for (const auto& e : *audit) by_alice += e.actor == "cli:alice" ? 1 : 0;
   EXPECT_GE(by_alice, 3);  // suspend transition, settings_changed, restore transition
+}
+
+TEST_F(EngineTest, RollUpIsExactAndIncremental) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  Apply({Haiku("a", 1'000'000, kKey, at), Haiku("b", 400'000, kKey, at.PlusSeconds(3600))});
+  ASSERT_EQ(*engine_->RollUp(), 2);
+  Apply({Haiku("c", 400'000, kKey, at)});
+  ASSERT_EQ(*engine_->RollUp(), 1);
+  ASSERT_EQ(*engine_->RollUp(), 0);
+  UsageQuery q;
+  q.group_by = UsageQuery::GroupBy::kHour;
+  auto rows = store_->QueryUsage(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2U);
+  EXPECT_EQ((*rows)[0].cost, Usd("0.35"));
+  EXPECT_EQ((*rows)[0].requests, 2);
+  EXPECT_EQ((*rows)[1].cost, Usd("0.1"));
+}
+
+// Two processes share one ledger file: each engine's principal cache must notice the other's
+// commits (a record applied by one is never lost from the other's spend).
+TEST(EngineTwoWritersTest, CachesFollowTheOtherWriter) {
+  char dir_template[] = "/tmp/budgeteer-engine-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/ledger.db";
+  auto catalog = LoadEmbeddedCatalog();
+  ASSERT_TRUE(catalog.ok());
+  FixedClock clock(T("2026-03-01T12:00:00Z"));
+  auto store_a = OpenSqliteLedger(path, SqliteOptions{});
+  auto store_b = OpenSqliteLedger(path, SqliteOptions{});
+  ASSERT_TRUE(store_a.ok() && store_b.ok());
+  auto a = Engine::Open(**store_a, *catalog, EngineOptions{}, clock);
+  auto b = Engine::Open(**store_b, *catalog, EngineOptions{}, clock);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto record = [](const std::string& id) {
+    UsageRecord r;
+    r.request_id = RequestId(id);
+    r.timestamp = T("2026-03-01T11:00:00Z");
+    r.caller = "arn:aws:iam::111122223333:user/shared";
+    r.model_id = ModelId(std::string("anthropic.claude-3-haiku-20240307-v1:0"));
+    r.tokens.input = 1'000'000;  // $0.25
+    return r;
+  };
+  ASSERT_TRUE((*a)->ApplyBatch({record("1")}, "a").ok());
+  ASSERT_TRUE((*b)->ApplyBatch({record("2")}, "b").ok());
+  ASSERT_TRUE((*a)->ApplyBatch({record("3")}, "a").ok());
+  auto dup = (*b)->ApplyBatch({record("3"), record("4")}, "b");
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->duplicates, 1);
+  auto view = (*a)->ShowBudget("shared");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->row.state.spent, Usd("1"));
+  EXPECT_EQ(view->row.state.status, BudgetStatus::kGracePeriod);
+  std::filesystem::remove_all(dir_template);
 }
 
 TEST_F(EngineTest, ChangedDefaultsApplyToPrincipalsThatFollowThem) {

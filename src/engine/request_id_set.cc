@@ -5,11 +5,11 @@
 
 namespace budgeteer {
 
-RequestIdSet::Slot RequestIdSet::Hash(std::string_view id) {
+RequestIdSet::Key RequestIdSet::KeyOf(std::string_view id) {
   const XXH128_hash_t h = XXH3_128bits(id.data(), id.size());
-  Slot s{h.low64, h.high64};
-  if (s.empty()) s.lo = 1;  // (0, 0) marks an empty slot
-  return s;
+  Key k{h.low64, h.high64};
+  if (k.lo == 0 && k.hi == 0) k.lo = 1;  // (0, 0) marks an empty slot
+  return k;
 }
 
 size_t RequestIdSet::Find(const Slot& key) const {
@@ -22,18 +22,27 @@ size_t RequestIdSet::Find(const Slot& key) const {
   }
 }
 
-bool RequestIdSet::Insert(std::string_view request_id) {
-  if ((size_ + 1) * 2 > slots_.size()) Rehash(slots_.size() * 2);
-  const Slot key = Hash(request_id);
-  const size_t i = Find(key);
-  if (!slots_[i].empty()) return false;
-  slots_[i] = key;
+bool RequestIdSet::Insert(const Key& key) {
+  const Slot slot{key.lo, key.hi};
+  size_t i = Find(slot);
+  if (!slots_[i].empty()) return false;  // a duplicate never triggers a rehash
+  if ((size_ + 1) * 2 > slots_.size()) {
+    Rehash(slots_.size() * 2);
+    i = Find(slot);
+  }
+  slots_[i] = slot;
   ++size_;
   return true;
 }
 
-bool RequestIdSet::Contains(std::string_view request_id) const {
-  return !slots_[Find(Hash(request_id))].empty();
+bool RequestIdSet::Contains(const Key& key) const {
+  return !slots_[Find(Slot{key.lo, key.hi})].empty();
+}
+
+void RequestIdSet::Reserve(size_t n) {
+  size_t capacity = slots_.size();
+  while (capacity < n * 2) capacity *= 2;
+  if (capacity != slots_.size()) Rehash(capacity);
 }
 
 void RequestIdSet::Rehash(size_t capacity) {

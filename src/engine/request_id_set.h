@@ -17,9 +17,20 @@ class RequestIdSet {
  public:
   RequestIdSet() { Rehash(1024); }
 
+  // The 128-bit hash the set stores: compute it once, then Contains/Insert it.
+  struct Key {
+    uint64_t lo = 0;
+    uint64_t hi = 0;
+  };
+  static Key KeyOf(std::string_view request_id);
+
   // Adds the id; returns false when it was already present.
-  bool Insert(std::string_view request_id);
-  bool Contains(std::string_view request_id) const;
+  bool Insert(std::string_view request_id) { return Insert(KeyOf(request_id)); }
+  bool Insert(const Key& key);
+  bool Contains(std::string_view request_id) const { return Contains(KeyOf(request_id)); }
+  bool Contains(const Key& key) const;
+  // Makes room for `n` ids without rehashing.
+  void Reserve(size_t n);
   size_t size() const { return size_; }
   size_t memory_bytes() const { return slots_.size() * sizeof(Slot); }
   void Clear() {
@@ -33,7 +44,6 @@ class RequestIdSet {
     uint64_t hi = 0;
     bool empty() const { return lo == 0 && hi == 0; }
   };
-  static Slot Hash(std::string_view id);
   size_t Find(const Slot& key) const;  // index of the key or of the empty slot to use
   void Rehash(size_t capacity);
 

@@ -171,6 +171,11 @@ class LedgerTxn {
   // kFailedPrecondition when the stored version is not row.version (another process changed the
   // principal since it was read: read it again and redo the change), kNotFound for an unknown id.
   virtual Status UpdatePrincipal(PrincipalRow& row) = 0;
+  // Writes only spent and last_seen (the hot path: nothing else changed); bumps row.version.
+  virtual Status UpdatePrincipalSpend(PrincipalRow& row) = 0;
+  // True when another connection (another process) committed since this store's previous
+  // write transaction: anything cached from the ledger must be read again.
+  virtual bool ChangedByOthers() const = 0;
   // All principals whose NextDue is at or before `due` (grace deadlines, period ends).
   virtual Result<std::vector<PrincipalRow>> PrincipalsDueBy(Timestamp due) = 0;
 
@@ -180,6 +185,11 @@ class LedgerTxn {
   virtual Status AddAggregates(const std::vector<UsageAggregate>& rows) = 0;
   virtual Status AddPeriodSpend(int64_t principal_id, Timestamp period_start, Timestamp period_end,
                                 Money amount) = 0;
+  // Usage rows with after_id < id, in id order, at most `limit`; `last_id` is set to the id of
+  // the last row delivered (after_id when none).
+  virtual Status ScanUsage(int64_t after_id, int64_t limit,
+                           const std::function<void(int64_t id, const UsageRow&)>& fn,
+                           int64_t& last_id) = 0;
   // Request ids of usage rows with id > after_id (rows written by other processes), and the
   // highest id seen.
   virtual Status ScanRequestIds(int64_t after_id, const std::function<void(std::string_view)>& fn,

@@ -220,7 +220,7 @@ class Connection {
   const std::string& path() const { return path_; }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql, std::string_view op) {
-    auto it = stmts_.find(std::string(sql));
+    auto it = stmts_.find(sql);
     if (it != stmts_.end()) return it->second.get();
     sqlite3_stmt* raw = nullptr;
     const int rc = sqlite3_prepare_v3(db(), sql.data(), static_cast<int>(sql.size()),
@@ -265,7 +265,12 @@ class Connection {
  private:
   DbPtr db_;
   std::string path_;
-  std::unordered_map<std::string, StmtPtr> stmts_;
+  // Transparent hashing: look-ups by string_view build no string.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, StmtPtr, SqlHash, std::equal_to<>> stmts_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +441,65 @@ Status ScanRequestIdsFrom(Connection& c, int64_t first_id,
 
 class SqliteTxn final : public LedgerTxn {
  public:
-  explicit SqliteTxn(Connection& c) : c_(c) {}
+  SqliteTxn(Connection& c, bool changed_by_others) : c_(c), changed_by_others_(changed_by_others) {}
+
+  bool ChangedByOthers() const override { return changed_by_others_; }
+
+  Status UpdatePrincipalSpend(PrincipalRow& row) override {
+    constexpr std::string_view kOp = "update principal spend";
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     c_.Prepare("UPDATE principals SET spent_nanos = ?1, last_seen_ms = ?2, "
+                                "version = ?3 + 1 WHERE id = ?4 AND version = ?3",
+                                kOp));
+    {
+      Use u(c_.db(), s, kOp);
+      u.Int(row.state.spent.nanos()).Int(row.last_seen.unix_millis()).Int(row.version).Int(row.id);
+      RETURN_IF_ERROR(u.Run());
+    }
+    if (c_.Changes() == 1) {
+      ++row.version;
+      return Status::Ok();
+    }
+    return FailedPrecondition("ledger: update principal spend: " + row.key.Qualified() +
+                              " was changed by another writer; read it again and redo the change");
+  }
+
+  Status ScanUsage(int64_t after_id, int64_t limit,
+                   const std::function<void(int64_t id, const UsageRow&)>& fn,
+                   int64_t& last_id) override {
+    constexpr std::string_view kOp = "scan usage";
+    ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        c_.Prepare("SELECT id, request_id, ts_ms, received_at_ms, principal_id, model, region, "
+                   "operation, input_tokens, output_tokens, cache_read_tokens, "
+                   "cache_write_tokens, images, video_seconds, cost_nanos, flags, source, "
+                   "period_start_ms FROM usage WHERE id > ?1 ORDER BY id LIMIT ?2",
+                   kOp));
+    Use u(c_.db(), s, kOp);
+    u.Int(after_id).Int(limit);
+    last_id = after_id;
+    UsageRow r;
+    for (;;) {
+      ASSIGN_OR_RETURN(const bool row, u.Step());
+      if (!row) return Status::Ok();
+      const int64_t id = u.ColInt(0);
+      r.request_id.assign(u.ColView(1));
+      r.timestamp = Timestamp::FromUnixMillis(u.ColInt(2));
+      r.received_at = Timestamp::FromUnixMillis(u.ColInt(3));
+      r.principal_id = u.ColInt(4);
+      r.model.assign(u.ColView(5));
+      r.region.assign(u.ColView(6));
+      r.operation = static_cast<Operation>(u.ColInt(7));
+      r.tokens = TokenCounts{u.ColInt(8), u.ColInt(9), u.ColInt(10), u.ColInt(11)};
+      r.media = MediaCounts{u.ColInt(12), u.ColInt(13)};
+      r.cost = Money::FromNanos(u.ColInt(14));
+      r.flags = static_cast<uint32_t>(u.ColInt(15));
+      r.source = static_cast<int16_t>(u.ColInt(16));
+      r.period_start_ms = u.ColInt(17);
+      fn(id, r);
+      last_id = id;
+    }
+  }
 
   Result<std::optional<PrincipalRow>> FindPrincipal(const PrincipalKey& key) override {
     return FindPrincipalIn(c_, key);
@@ -751,6 +814,7 @@ class SqliteTxn final : public LedgerTxn {
 
  private:
   Connection& c_;
+  bool changed_by_others_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -769,7 +833,16 @@ class SqliteLedger final : public LedgerStore {
     }
     RETURN_IF_ERROR(c_.Exec("BEGIN IMMEDIATE", "begin write transaction"));
     in_txn_ = true;
-    SqliteTxn txn(c_);
+    // data_version changes only when another connection commits (never for our own commits).
+    Result<int64_t> data_version = c_.QueryInt("PRAGMA data_version", "read data version");
+    if (!data_version.ok()) {
+      Rollback();
+      in_txn_ = false;
+      return data_version.status();
+    }
+    const bool changed_by_others = *data_version != last_data_version_;
+    last_data_version_ = *data_version;
+    SqliteTxn txn(c_, changed_by_others);
     // Rolls back unless committed, also when `fn` throws.
     struct Guard {
       SqliteLedger& self;
@@ -1028,6 +1101,7 @@ class SqliteLedger final : public LedgerStore {
 
   Connection c_;
   bool in_txn_ = false;
+  int64_t last_data_version_ = -1;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1113,6 +1187,9 @@ Status Configure(Connection& c, const SqliteOptions& opts) {
       opts.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
       "set synchronous"));
   RETURN_IF_ERROR(c.ExecScript("PRAGMA foreign_keys = ON", "enable foreign keys"));
+  RETURN_IF_ERROR(c.ExecScript(
+      ("PRAGMA cache_size = -" + std::to_string(std::max(1, opts.cache_mib) * 1024)).c_str(),
+      "set cache size"));
 
   // Is it ours, and do we understand its schema?
   constexpr std::string_view kOp = "read schema version";

@@ -550,7 +550,9 @@ void CrashMidTransaction(bool sigkill) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     close(fds[0]);
-    auto store = OpenSqliteLedger(path, {});
+    SqliteOptions small_cache;
+    small_cache.cache_mib = 1;  // force the uncommitted pages out to the WAL
+    auto store = OpenSqliteLedger(path, small_cache);
     if (!store.ok()) _exit(3);
     (void)(*store)->WriteTransaction([&](LedgerTxn& txn) -> Status {
       // Long ids: 10,000 rows overflow the page cache, so SQLite spills them to the WAL.
@@ -630,7 +632,9 @@ TEST(SqliteLedgerCrashTest, FullDiskIsRetryableAndLosesOnlyThatTransaction) {
     signal(SIGXFSZ, SIG_IGN);
     const rlimit limit{1 << 20, 1 << 20};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(3);
-    auto store = OpenSqliteLedger(path, {});
+    SqliteOptions small_cache;
+    small_cache.cache_mib = 1;  // the inserts themselves must hit the file-size limit
+    auto store = OpenSqliteLedger(path, small_cache);
     if (!store.ok()) _exit(4);
     const std::string prefix = std::string(400, 'y') + "-";
     Status st = (*store)->WriteTransaction([&](LedgerTxn& txn) {
