@@ -1,5 +1,9 @@
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -25,54 +29,114 @@ struct Totals {
 };
 
 // Collects parsed records into batches and applies each batch in one ledger transaction.
+// Parsing (the caller's thread) and applying (a worker thread that alone drives the engine)
+// overlap: the parser fills the next batch while the previous one commits. At most two batches
+// wait, so memory stays bounded.
 class BatchingSink final : public RecordSink {
  public:
-  BatchingSink(Engine& engine, size_t batch_size, std::string source, Totals& totals, bool json)
+  BatchingSink(Engine& engine, size_t batch_size, std::string source, std::string file,
+               Totals& totals, bool json)
       : engine_(engine),
         batch_size_(batch_size),
         source_(std::move(source)),
+        file_(std::move(file)),
         totals_(totals),
-        json_(json) {
-    batch_.reserve(batch_size);
+        json_(json),
+        worker_([this] { Work(); }) {
+    current_.records.reserve(batch_size);
   }
 
+  ~BatchingSink() override { (void)Finish(); }
+  BatchingSink(const BatchingSink&) = delete;
+  BatchingSink& operator=(const BatchingSink&) = delete;
+
   void OnRecord(UsageRecord&& record, const Location& where) override {
-    ++totals_.read;
-    if (!status_.ok()) return;
-    batch_.push_back(std::move(record));
-    locations_.push_back(where.ToString());
-    if (batch_.size() >= batch_size_) Flush();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++totals_.read;
+    }
+    current_.records.push_back(std::move(record));
+    current_.where.push_back({where.line, where.index});
+    if (current_.records.size() >= batch_size_) Flush();
   }
 
   void OnReject(const Location& where, std::string reason) override {
+    std::lock_guard<std::mutex> lock(mu_);
     ++totals_.read;
     Reject(where.ToString(), std::move(reason));
   }
 
-  void OnSkipped(const Location&) override { ++totals_.skipped; }
+  void OnSkipped(const Location&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++totals_.skipped;
+  }
 
-  // Applies what is buffered. A ledger failure stops the ingest (earlier batches stay applied).
+  // Hands the buffered records to the worker (waits while two batches are already queued).
   void Flush() {
-    if (batch_.empty() || !status_.ok()) return;
-    auto outcome = engine_.ApplyBatch(batch_, source_);
-    if (!outcome.ok()) {
-      status_ = outcome.status();
-    } else {
+    if (current_.records.empty()) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [this] { return queue_.size() < 2 || !status_.ok(); });
+    if (status_.ok()) queue_.push_back(std::move(current_));
+    current_ = Batch();
+    current_.records.reserve(batch_size_);
+    work_.notify_one();
+  }
+
+  // Applies what is left and stops the worker. Returns the first ledger failure, if any
+  // (batches applied before it stay applied).
+  Status Finish() {
+    if (worker_.joinable()) {
+      Flush();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_ = true;
+      }
+      work_.notify_one();
+      worker_.join();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  struct Batch {
+    std::vector<UsageRecord> records;
+    std::vector<std::pair<int64_t, int64_t>> where;  // line, index in envelope
+  };
+
+  void Work() {
+    for (;;) {
+      Batch batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [this] { return !queue_.empty() || done_; });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        space_.notify_one();
+      }
+      auto outcome = engine_.ApplyBatch(batch.records, source_);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!outcome.ok()) {
+        status_ = outcome.status();
+        queue_.clear();
+        space_.notify_all();
+        return;
+      }
       totals_.applied += outcome->applied;
       totals_.duplicates += outcome->duplicates;
       totals_.late += outcome->late;
       totals_.unpriced += outcome->unpriced;
       totals_.transitions += outcome->transitions;
       totals_.cost += outcome->cost;
-      for (const BatchRejection& r : outcome->rejected) Reject(locations_[r.index], r.reason);
+      for (const BatchRejection& r : outcome->rejected) {
+        const auto [line, index] = batch.where[r.index];
+        Reject(Location{file_, line, index}.ToString(), r.reason);
+      }
     }
-    batch_.clear();
-    locations_.clear();
   }
 
-  const Status& status() const { return status_; }
-
- private:
+  // Called with mu_ held.
   void Reject(std::string location, std::string reason) {
     ++totals_.rejected;
     if (!json_) std::cerr << location << ": " << reason << '\n';
@@ -82,13 +146,20 @@ class BatchingSink final : public RecordSink {
   }
 
   Engine& engine_;
-  size_t batch_size_;
-  std::string source_;
+  const size_t batch_size_;
+  const std::string source_;
+  const std::string file_;
   Totals& totals_;
-  bool json_;
-  std::vector<UsageRecord> batch_;
-  std::vector<std::string> locations_;
+  const bool json_;
+  Batch current_;  // the parser thread's; never touched by the worker
+
+  std::mutex mu_;  // guards everything below, totals_ and stderr
+  std::condition_variable work_;
+  std::condition_variable space_;
+  std::deque<Batch> queue_;
+  bool done_ = false;
   Status status_;
+  std::thread worker_;  // last: starts after the members it uses exist
 };
 
 }  // namespace
@@ -109,12 +180,12 @@ int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
   for (const std::string& file : files) {
     auto source = OpenFileSource(file);
     if (!source.ok()) return PrintError(source.status());
-    BatchingSink sink(*app.engine, static_cast<size_t>(app.config.batch_records), "file:" + file,
-                      totals, json);
     const std::string name = file == "-" ? "stdin" : file;
+    BatchingSink sink(*app.engine, static_cast<size_t>(app.config.batch_records), "file:" + file,
+                      name, totals, json);
     Status parsed = parser.ParseStream(**source, name, sink);
-    sink.Flush();
-    if (!sink.status().ok()) return PrintError(sink.status().WithContext(name));
+    Status applied = sink.Finish();
+    if (!applied.ok()) return PrintError(applied.WithContext(name));
     if (!parsed.ok()) {
       // An unreadable stream (e.g. corrupt gzip): what was read before stays applied.
       ++totals.rejected;
