@@ -79,6 +79,7 @@ Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_le
 
   SqliteOptions sqlite;
   sqlite.synchronous_full = app->config.ledger_synchronous_full;
+  sqlite.cache_mib = static_cast<int>(app->config.ledger_cache_mib);
   ASSIGN_OR_RETURN(app->store, OpenSqliteLedger(app->db_path, sqlite));
 
   EngineOptions engine;

@@ -17,6 +17,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"ledger.synchronous_full", "bool", "true",
        "fsync on every commit (durable across power loss). false keeps crash safety (kill -9) "
        "but may lose the last commits on power loss."},
+      {"ledger.cache_mib", "integer", "64",
+       "SQLite page cache in MiB. Bounds the ledger's share of memory; the principals and pages "
+       "a batch touches should fit (64 MiB covers ~100,000 principals)."},
       {"defaults.default_user_budget_usd", "decimal", "1",
        "Budget of a principal seen for the first time, in USD (exact, up to 9 decimals)."},
       {"defaults.thresholds_percent_warn", "integer", "70",
@@ -152,6 +155,8 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.ledger_path, AsString(v, key));
   } else if (key == "ledger.synchronous_full") {
     ASSIGN_OR_RETURN(c.ledger_synchronous_full, AsBool(v, key));
+  } else if (key == "ledger.cache_mib") {
+    ASSIGN_OR_RETURN(c.ledger_cache_mib, AsInt(v, key, 1, 65536));
   } else if (key == "defaults.default_user_budget_usd") {
     ASSIGN_OR_RETURN(c.defaults.limit, AsMoney(v, key));
   } else if (key == "defaults.thresholds_percent_warn") {

@@ -29,6 +29,7 @@ struct Config {
   // [ledger]
   std::string ledger_path;              // empty: the CLI's --db / $BUDGETEER_DB / ./budgeteer.db
   bool ledger_synchronous_full = true;  // fsync every commit (durable across power loss)
+  int64_t ledger_cache_mib = 64;        // SQLite page cache
   // [defaults] (the seed's names)
   BudgetSettings defaults;
   // [identity]

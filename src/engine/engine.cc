@@ -86,12 +86,6 @@ struct AggKeyHash {
   }
 };
 
-// True when two states differ only in the spend (the common case of a batch: no transition).
-bool SameExceptSpend(BudgetState a, const BudgetState& b) {
-  a.spent = b.spent;
-  return a == b;
-}
-
 }  // namespace
 
 Engine::Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
@@ -199,9 +193,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         // First touch in this batch: act on anything time changed before applying new usage
         // (as the scheduler would have).
         p.batch = batch_id;
-        p.before = p.row.state;
         p.transitions.clear();
-        AdvanceTime(p.settings, p.row.state, now, p.transitions);
+        if (AdvanceTime(p.settings, p.row.state, now, p.transitions)) p.needs_full_write = true;
         touched.push_back(&p);
       }
 
@@ -252,7 +245,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       BudgetState& state = p.row.state;
       if (r.timestamp >= state.period.end) {
         // Within the clock-skew allowance but past the period end: the next period has begun.
-        AdvanceTime(p.settings, state, r.timestamp, p.transitions);
+        if (AdvanceTime(p.settings, state, r.timestamp, p.transitions)) p.needs_full_write = true;
       }
       Period attributed = state.period;
       if (r.timestamp < state.period.start) {
@@ -276,7 +269,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       ASSIGN_OR_RETURN(first_id, txn.AppendUsage(rows));
     }
     for (CachedPrincipal* p : touched) {
-      if (p->needs_full_write || !SameExceptSpend(p->before, p->row.state)) {
+      // Outside a period refresh, the state changes beyond the spend only by a transition.
+      if (p->needs_full_write || !p->transitions.empty()) {
         RETURN_IF_ERROR(txn.UpdatePrincipal(p->row));
         p->needs_full_write = false;
       } else {

@@ -144,7 +144,7 @@ class Engine {
     PrincipalRow row;
     BudgetSettings settings;
     uint64_t batch = 0;  // the batch that last touched it
-    BudgetState before;  // state when that batch first touched it
+    // Set when more than spent/last_seen changed (new, refreshed, or a transition).
     bool needs_full_write = false;
     std::vector<Transition> transitions;
   };
