@@ -195,8 +195,6 @@ int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
   }
   auto tick = app.engine->Tick();
   if (!tick.ok()) return PrintError(tick.status());
-  auto rolled = app.engine->RollUp();
-  if (!rolled.ok()) return PrintError(rolled.status());
   totals.transitions += tick->transitions;
 
   if (json) {
