@@ -66,6 +66,13 @@ void PrintBudget(const BudgetView& v, bool json) {
   t.Print(std::cout);
 }
 
+// "ACCOUNT:NAME" of a principal id ("" for none, the id itself when unknown).
+std::string NameOf(const std::map<int64_t, std::string>& names, const std::optional<int64_t>& id) {
+  if (!id) return "";
+  auto it = names.find(*id);
+  return it == names.end() ? std::to_string(*id) : it->second;
+}
+
 // principal id -> "ACCOUNT:NAME", for reports.
 std::map<int64_t, std::string> PrincipalNames(App& app) {
   std::map<int64_t, std::string> names;
@@ -253,11 +260,7 @@ int RunAudit(App& app, const std::string& principal, int64_t limit, bool json) {
   auto entries = app.store->QueryAudit(q);
   if (!entries.ok()) return PrintError(entries.status());
   const auto names = PrincipalNames(app);
-  auto name_of = [&](const std::optional<int64_t>& id) -> std::string {
-    if (!id) return "";
-    auto it = names.find(*id);
-    return it == names.end() ? std::to_string(*id) : it->second;
-  };
+  auto name_of = [&](const std::optional<int64_t>& id) { return NameOf(names, id); };
   if (json) {
     JsonWriter w(true);
     w.BeginArray();
@@ -285,11 +288,7 @@ int RunOutbox(App& app, int64_t limit, bool json) {
   auto actions = app.store->ListOutbox(limit);
   if (!actions.ok()) return PrintError(actions.status());
   const auto names = PrincipalNames(app);
-  auto name_of = [&](const std::optional<int64_t>& id) -> std::string {
-    if (!id) return "";
-    auto it = names.find(*id);
-    return it == names.end() ? std::to_string(*id) : it->second;
-  };
+  auto name_of = [&](const std::optional<int64_t>& id) { return NameOf(names, id); };
   if (json) {
     JsonWriter w(true);
     w.BeginArray();

@@ -67,6 +67,17 @@ Status AuditEvent(LedgerTxn& txn, Timestamp at, std::optional<int64_t> principal
   return txn.AppendAudit(e).status();
 }
 
+// {"limit_usd", "warn_percent", "critical_percent", "grace_seconds", "period"}.
+void WriteSettings(JsonWriter& w, const BudgetSettings& s) {
+  w.BeginObject();
+  w.Key("limit_usd").RawNumber(s.limit.ToUsd());
+  w.Field("warn_percent", s.warn_percent)
+      .Field("critical_percent", s.critical_percent)
+      .Field("grace_seconds", s.grace_seconds)
+      .Field("period", s.period.ToString())
+      .EndObject();
+}
+
 int64_t HourOf(Timestamp t) {
   const int64_t sec = t.unix_seconds();
   return sec >= 0 ? sec / 3600 : -((-sec + 3599) / 3600);
@@ -516,20 +527,8 @@ Result<BudgetView> Engine::UpdateSettings(const std::string& principal, const Se
                   settings = after;
                   JsonWriter w;
                   w.BeginObject();
-                  w.Key("before").BeginObject();
-                  w.Key("limit_usd").RawNumber(before.limit.ToUsd());
-                  w.Field("warn_percent", before.warn_percent)
-                      .Field("critical_percent", before.critical_percent)
-                      .Field("grace_seconds", before.grace_seconds)
-                      .Field("period", before.period.ToString())
-                      .EndObject();
-                  w.Key("after").BeginObject();
-                  w.Key("limit_usd").RawNumber(after.limit.ToUsd());
-                  w.Field("warn_percent", after.warn_percent)
-                      .Field("critical_percent", after.critical_percent)
-                      .Field("grace_seconds", after.grace_seconds)
-                      .Field("period", after.period.ToString())
-                      .EndObject();
+                  WriteSettings(w.Key("before"), before);
+                  WriteSettings(w.Key("after"), after);
                   if (patch.owner_email) w.Field("owner_email", *patch.owner_email);
                   w.EndObject();
                   return AuditEvent(txn, now, row.id, actor, "settings_changed", w.Take());
