@@ -599,6 +599,8 @@ class Bench {
     RemoveLedger(path);
     SqliteOptions so;
     so.synchronous_full = false;  // memory does not depend on it; saves time
+    // BENCH_CACHE_MIB separates SQLite's (bounded) page cache from the engine's own memory.
+    if (const char* mib = std::getenv("BENCH_CACHE_MIB")) so.cache_mib = std::atoi(mib);
     std::unique_ptr<LedgerStore> store = Must(OpenSqliteLedger(path, so), "open " + path);
     auto engine = Must(Engine::Open(*store, catalog_, options_, clock_), "open the engine");
     GenOptions g;
