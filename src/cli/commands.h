@@ -27,5 +27,7 @@ int RunAudit(App& app, const std::string& principal, int64_t limit, bool json);
 int RunOutbox(App& app, int64_t limit, bool json);
 int RunPricesList(App& app, bool json);
 int RunPricesShow(App& app, const std::string& model, bool json);
+// Runs the HTTP server and the scheduler until SIGTERM/SIGINT.
+int RunServe(App& app, const std::string& listen_override);
 
 }  // namespace budgeteer::cli

@@ -54,6 +54,23 @@ int main(int argc, char** argv) {
     exit_code = WithApp(global, true, [&](App& app) { return RunIngest(app, files, ingest_json); });
   });
 
+  // serve
+  auto* serve = cli.add_subcommand("serve",
+                                   "Run the HTTP server (Firehose ingest, REST API) and "
+                                   "the scheduler until SIGTERM/SIGINT");
+  std::string listen;
+  serve->add_option("--listen", listen,
+                    "HOST:PORT (default: server.listen, 127.0.0.1:8080; "
+                    "port 0 picks a free port)");
+  serve->callback([&] {
+    if (!global.now.empty()) {
+      exit_code = PrintError(budgeteer::InvalidArgument(
+          "serve runs on the system clock; --now is for one-shot commands"));
+      return;
+    }
+    exit_code = WithApp(global, true, [&](App& app) { return RunServe(app, listen); });
+  });
+
   // tick
   auto* tick = cli.add_subcommand("tick",
                                   "Apply what time alone changes (grace deadlines, "

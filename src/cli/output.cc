@@ -26,12 +26,7 @@ void Table::Print(std::ostream& out) const {
 std::string Dollars(Money m) { return "$" + m.ToUsd(2); }
 
 void WriteBudget(JsonWriter& w, const BudgetView& view) {
-  w.BeginObject();
-  WriteBudgetFields(w, view.row, view.settings);
-  w.Field("owner_email", view.row.owner_email)
-      .Field("created_at", view.row.created_at.ToRfc3339())
-      .Field("last_seen", view.row.last_seen.ToRfc3339());
-  w.EndObject();
+  WriteBudgetView(w, view.row, view.settings);
 }
 
 namespace {

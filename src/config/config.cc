@@ -66,6 +66,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Output rate for models missing from the catalog (never zero)."},
       {"server.listen", "string", "127.0.0.1:8080",
        "Address of budgeteer serve (loopback by default)."},
+      {"server.max_body_bytes", "integer", "67108864",
+       "Largest request body accepted (413 beyond it)."},
+      {"server.read_timeout_seconds", "integer", "30",
+       "A client that sends nothing for this long is disconnected (slow-client guard)."},
       {"auth.admin_tokens", "string list", "[]",
        "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
       {"auth.viewer_tokens", "string list", "[]",
@@ -224,6 +228,10 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     if (c.unknown_output_per_million->nanos == 0) return Bad(v, key, "must not be zero");
   } else if (key == "server.listen") {
     ASSIGN_OR_RETURN(c.server_listen, AsString(v, key));
+  } else if (key == "server.max_body_bytes") {
+    ASSIGN_OR_RETURN(c.server_max_body_bytes, AsInt(v, key, 1024, int64_t{1} << 32));
+  } else if (key == "server.read_timeout_seconds") {
+    ASSIGN_OR_RETURN(c.server_read_timeout_seconds, AsInt(v, key, 1, 3600));
   } else if (key == "auth.admin_tokens") {
     c.admin_tokens = v.items;
   } else if (key == "auth.viewer_tokens") {

@@ -46,6 +46,8 @@ struct Config {
   std::vector<PriceOverride> price_overrides;  // [pricing.overrides."<model>"]
   // [server], [auth], [ingest.firehose], [enforce]: used by `serve`.
   std::string server_listen = "127.0.0.1:8080";
+  int64_t server_max_body_bytes = int64_t{64} << 20;
+  int64_t server_read_timeout_seconds = 30;
   std::vector<std::string> admin_tokens;
   std::vector<std::string> viewer_tokens;
   std::string firehose_access_key;

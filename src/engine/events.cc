@@ -54,6 +54,15 @@ void WriteBudgetFields(JsonWriter& w, const PrincipalRow& row, const BudgetSetti
   }
 }
 
+void WriteBudgetView(JsonWriter& w, const PrincipalRow& row, const BudgetSettings& settings) {
+  w.BeginObject();
+  WriteBudgetFields(w, row, settings);
+  w.Field("owner_email", row.owner_email)
+      .Field("created_at", row.created_at.ToRfc3339())
+      .Field("last_seen", row.last_seen.ToRfc3339());
+  w.EndObject();
+}
+
 std::string BudgetJson(const PrincipalRow& row, const BudgetSettings& settings) {
   JsonWriter w;
   w.BeginObject();

@@ -10,12 +10,16 @@
 
 namespace budgeteer {
 
+class JsonWriter;
+
 // The JSON object describing a principal's budget at this moment (the payload of notifications,
 // the details of audit entries, and the `--json` of `budgets show`): principal, account, kind,
 // limit_usd, spent_usd, percent, status, period_start, period_end, grace_deadline, ...
 std::string BudgetJson(const PrincipalRow& row, const BudgetSettings& settings);
+// The budget as the CLI's --json and the REST API show it: the fields above plus owner_email,
+// created_at and last_seen, as one JSON object.
+void WriteBudgetView(JsonWriter& w, const PrincipalRow& row, const BudgetSettings& settings);
 // Writes the same fields into an open JsonWriter object.
-class JsonWriter;
 void WriteBudgetFields(JsonWriter& w, const PrincipalRow& row, const BudgetSettings& settings);
 
 // A one-paragraph human message for a transition: what happened, the figures, what to do next.

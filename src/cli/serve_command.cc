@@ -1,0 +1,104 @@
+// `budgeteer serve`: the HTTP server, the scheduler (grace deadlines and period ends acted on
+// within a second; roll-ups in the background) and graceful shutdown on SIGTERM/SIGINT.
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "server/ingest_service.h"
+
+namespace budgeteer::cli {
+
+int RunServe(App& app, const std::string& listen_override) {
+  // Block the shutdown signals in every thread; one thread waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Status st = app.engine->ApplyDefaultsIfChanged("system");
+  if (!st.ok()) return PrintError(st);
+
+  std::mutex engine_mu;
+  std::atomic<int64_t> last_tick_ms{0};
+  const TokenAuth auth(app.config.admin_tokens, app.config.viewer_tokens);
+  IngestService ingest(*app.engine, engine_mu, *app.clock, app.config.firehose_access_key,
+                       app.config.limits);
+  ServerLimits limits;
+  limits.max_body_bytes = static_cast<size_t>(app.config.server_max_body_bytes);
+  limits.read_timeout_seconds = static_cast<int>(app.config.server_read_timeout_seconds);
+  HttpServer server(
+      ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest, last_tick_ms},
+      limits);
+  const std::string listen = listen_override.empty() ? app.config.server_listen : listen_override;
+  auto port = server.Bind(listen);
+  if (!port.ok()) return PrintError(port.status());
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::cout << "budgeteer serve: listening on http://" << host << ":" << *port << " (ledger "
+            << app.db_path << ")" << std::endl;
+
+  // The scheduler: what time alone changes, once a second.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread scheduler([&] {
+    int ticks = 0;
+    std::unique_lock<std::mutex> lock(stop_mu);
+    while (!stopping) {
+      lock.unlock();
+      {
+        std::lock_guard<std::mutex> engine_lock(engine_mu);
+        auto tick = app.engine->Tick();
+        if (tick.ok()) {
+          last_tick_ms.store(app.clock->Now().unix_millis());
+          if (tick->transitions > 0) {
+            std::cerr << "scheduler: " << tick->transitions << " transitions\n";
+          }
+        } else {
+          std::cerr << "scheduler: tick failed: " << tick.status().message() << '\n';
+        }
+        if (++ticks % 30 == 0) {
+          auto rolled = app.engine->RollUp();
+          if (!rolled.ok()) {
+            std::cerr << "scheduler: roll-up failed: " << rolled.status().message() << '\n';
+          }
+        }
+      }
+      lock.lock();
+      stop_cv.wait_for(lock,
+                       std::chrono::milliseconds(1000 - app.clock->Now().unix_millis() % 1000),
+                       [&] { return stopping; });
+    }
+  });
+
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cerr << "budgeteer serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+              << ": finishing in-flight requests\n";
+    server.Stop();
+  });
+
+  server.Run();  // returns after Stop(); in-flight requests have completed
+
+  {
+    std::lock_guard<std::mutex> lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  scheduler.join();
+  if (signal_waiter.joinable()) {
+    // Run() can also return on a listen error; wake the waiter so it can exit.
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+    signal_waiter.join();
+  }
+  std::cerr << "budgeteer serve: stopped\n";
+  return 0;
+}
+
+}  // namespace budgeteer::cli

@@ -1,0 +1,58 @@
+// HttpServer: `budgeteer serve`'s one HTTP server (cpp-httplib, Debian's libcpp-httplib):
+// the Firehose ingest endpoint, the budgets REST API with bearer-token roles, and /healthz,
+// /readyz. Handlers run on the library's worker threads; every use of the engine and the
+// ledger goes through one mutex (the engine and the SQLite connection are single-threaded).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/clock.h"
+#include "engine/engine.h"
+#include "server/auth.h"
+#include "server/ingest_service.h"
+#include "store/ledger.h"
+
+namespace budgeteer {
+
+struct ServerLimits {
+  size_t max_body_bytes = size_t{64} << 20;  // a larger request gets 413
+  int read_timeout_seconds = 30;             // a slow client is cut off after this
+  int write_timeout_seconds = 30;
+  int keep_alive_seconds = 30;
+  int keep_alive_max_requests = 1000;
+};
+
+struct ServerDeps {
+  Engine& engine;
+  LedgerStore& store;
+  std::mutex& engine_mu;  // guards engine and store
+  const Clock& clock;
+  const TokenAuth& auth;
+  IngestService& ingest;
+  // Set by the scheduler after each tick; /readyz fails when it is older than a few seconds.
+  const std::atomic<int64_t>& last_tick_ms;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerDeps deps, ServerLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds "host:port" (port 0 picks a free one). Returns the bound port.
+  Result<int> Bind(const std::string& listen);
+  // Serves until Stop() (blocking).
+  void Run();
+  // Stops accepting; in-flight requests finish. Thread-safe.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace budgeteer

@@ -1,0 +1,235 @@
+// End-to-end tests of `budgeteer serve`: the real binary on a free loopback port, driven over
+// HTTP. Firehose deliveries checked against the contract, retries applied once, access-key and
+// token checks, body limits, the scheduler acting on a grace deadline, graceful shutdown.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "core/clock.h"
+#include "formats/input.h"
+#include "tests/cli_harness.h"
+
+extern char** environ;
+
+namespace budgeteer::testing {
+namespace {
+
+constexpr char kAccessKey[] = "fh-secret-key";
+
+class ServeE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = h_.Write("serve.toml", R"(
+[auth]
+admin_tokens = ["alice:adm1n-token"]
+viewer_tokens = ["v1ewer-token"]
+[ingest.firehose]
+access_key = "fh-secret-key"
+[server]
+max_body_bytes = 1048576
+[defaults]
+grace_period_seconds = 2
+)");
+    Start();
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void Start() {
+    const std::string out = h_.dir() + "/serve.out";
+    std::remove(out.c_str());
+    std::vector<std::string> args = {BUDGETEER_BINARY, "--db",       h_.dir() + "/ledger.db",
+                                     "--config",       config_,      "serve",
+                                     "--listen",       "127.0.0.1:0"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (h_.dir() + "/serve.err").c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ASSERT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::ifstream in(out);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::smatch m;
+      const std::string text = ss.str();
+      if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
+      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_NE(port_, 0) << "serve did not start";
+  }
+
+  httplib::Client Client() {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+
+  static std::string Record(const std::string& id, int64_t input_tokens) {
+    LogRecord r;
+    r.request_id = id;
+    r.input = input_tokens;
+    // A minute ago: the server runs on the system clock, and the record belongs to the
+    // principal's current period.
+    r.timestamp = SystemClock().Now().PlusSeconds(-60).ToRfc3339();
+    return r.Json();
+  }
+
+  static std::string Delivery(const std::string& request_id,
+                              const std::vector<std::string>& datas) {
+    std::string body =
+        R"({"requestId":")" + request_id + R"(","timestamp":1767225600000,"records":[)";
+    for (size_t i = 0; i < datas.size(); ++i) {
+      body += (i ? "," : "") + std::string(R"({"data":")") + Base64Encode(datas[i]) + "\"}";
+    }
+    return body + "]}";
+  }
+
+  httplib::Result PostFirehose(const std::string& body, const std::string& key = kAccessKey,
+                               bool gzip = false) {
+    httplib::Headers headers = {{"X-Amz-Firehose-Access-Key", key}};
+    std::string payload = body;
+    if (gzip) {
+      payload = *Gzip(body);
+      headers.emplace("Content-Encoding", "gzip");
+    }
+    return Client().Post("/v1/ingest/firehose", headers, payload, "application/json");
+  }
+
+  std::string Get(const std::string& path, const std::string& token, int* status = nullptr) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto res = Client().Get(path.c_str(), headers);
+    if (status != nullptr) *status = res ? res->status : -1;
+    return res ? res->body : "";
+  }
+
+  CliHarness h_;
+  std::string config_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+TEST_F(ServeE2E, FirehoseDeliveriesFollowTheContractAndCountOnce) {
+  // Plain delivery of raw invocation-log records.
+  auto res = PostFirehose(Delivery("del-1", {Record("r1", 1'000'000), Record("r2", 400'000)}));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_TRUE(
+      std::regex_match(res->body, std::regex(R"(\{"requestId":"del-1","timestamp":[0-9]{13}\})")))
+      << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+
+  // Gzip-encoded delivery whose record carries a CloudWatch Logs payload (gzip inside).
+  auto cwl = Base64Decode(CloudWatchPayload({Record("r3", 400'000), Record("r1", 1'000'000)}));
+  ASSERT_TRUE(cwl.ok());
+  res = PostFirehose(Delivery("del-2", {*cwl}), kAccessKey, /*gzip=*/true);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find(R"("requestId":"del-2")"), std::string::npos);
+
+  // The same delivery retried (Firehose does this when a reply is lost): applied once.
+  res = PostFirehose(Delivery("del-1", {Record("r1", 1'000'000), Record("r2", 400'000)}));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  const std::string budget = Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token");
+  EXPECT_EQ(JsonValue(budget, "spent_usd"), "0.45") << budget;  // r1 + r2 + r3, once each
+}
+
+TEST_F(ServeE2E, FirehoseRefusesWrongKeysBadBodiesAndOversizedBodies) {
+  auto res = PostFirehose(Delivery("del-x", {Record("k1", 10)}), "not-the-key");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_NE(res->body.find("errorMessage"), std::string::npos);
+  EXPECT_NE(res->body.find(R"("requestId":)"), std::string::npos);
+
+  res = PostFirehose("{this is not json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("errorMessage"), std::string::npos);
+
+  res = PostFirehose(std::string(2 * 1024 * 1024, 'x'));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  // Nothing of it was applied.
+  int status = 0;
+  Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token", &status);
+  EXPECT_EQ(status, 404);
+}
+
+TEST_F(ServeE2E, RestReadsAndActionsNeedTheRightRole) {
+  ASSERT_EQ(PostFirehose(Delivery("d", {Record("a1", 100)}))->status, 200);
+  int status = 0;
+  Get("/v1/budgets", "", &status);
+  EXPECT_EQ(status, 401);
+  Get("/v1/budgets", "wrong", &status);
+  EXPECT_EQ(status, 401);
+  const std::string list = Get("/v1/budgets", "v1ewer-token", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(list.find("BedrockAPIKey-abc"), std::string::npos);
+
+  httplib::Headers viewer = {{"Authorization", "Bearer v1ewer-token"}};
+  auto res =
+      Client().Post("/v1/budgets/BedrockAPIKey-abc/suspend", viewer, "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  EXPECT_NE(res->body.find(R"("code":"PERMISSION_DENIED")"), std::string::npos) << res->body;
+
+  httplib::Headers admin = {{"Authorization", "Bearer adm1n-token"}};
+  res = Client().Post("/v1/budgets/BedrockAPIKey-abc/suspend", admin, "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "status"), "suspended");
+  res = Client().Post("/v1/budgets/nobody/reset", admin, "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find(R"({"error":{"code":"NOT_FOUND")"), std::string::npos);
+
+  // The audit names the token's actor.
+  RunResult audit = h_.Run({"audit", "--json"});
+  EXPECT_NE(audit.out.find(R"("actor": "alice")"), std::string::npos) << audit.out;
+}
+
+TEST_F(ServeE2E, SchedulerSuspendsWithinASecondOfTheDeadlineAndShutsDownGracefully) {
+  // $1.00 of a $1 budget with a 2 s grace period.
+  ASSERT_EQ(PostFirehose(Delivery("g", {Record("g1", 4'000'000)}))->status, 200);
+  const std::string before = Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token");
+  EXPECT_EQ(JsonValue(before, "status"), "grace_period");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // deadline + 1 s + margin
+  const std::string after = Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token");
+  EXPECT_EQ(JsonValue(after, "status"), "suspended") << after;
+
+  int status = 0;
+  EXPECT_EQ(Get("/healthz", "", &status), R"({"status":"ok"})");
+  Get("/readyz", "", &status);
+  EXPECT_EQ(status, 200);
+
+  kill(pid_, SIGTERM);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid_, &wstatus, 0), pid_);
+  pid_ = 0;
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+}
+
+}  // namespace
+}  // namespace budgeteer::testing
