@@ -225,13 +225,7 @@ int RunUsage(App& app, const std::string& principal, const std::string& from, co
     JsonWriter w(true);
     w.BeginArray();
     for (const auto& r : *rows) {
-      w.BeginObject().Field(key_name, key_of(r)).Field("requests", r.requests);
-      w.Field("input_tokens", r.tokens.input)
-          .Field("output_tokens", r.tokens.output)
-          .Field("cache_read_tokens", r.tokens.cache_read)
-          .Field("cache_write_tokens", r.tokens.cache_write);
-      w.Key("cost_usd").RawNumber(r.cost.ToUsd());
-      w.Field("unpriced_requests", r.unpriced_requests).EndObject();
+      WriteUsageRow(w, key_name, key_of(r), r);
     }
     w.EndArray();
     std::cout << w.str() << '\n';

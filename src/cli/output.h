@@ -1,5 +1,5 @@
-// Output helpers for the CLI: aligned text tables and the JSON shapes that scripts rely on
-// (the same field names the REST API uses). Not thread-safe.
+// Output helpers for the CLI: aligned text tables (the JSON shapes are in
+// engine/json_views.h, shared with the REST API). Not thread-safe.
 #pragma once
 
 #include <iosfwd>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/json_views.h"
 #include "pricing/pricing.h"
 #include "store/ledger.h"
 #include "util/json_writer.h"
@@ -23,12 +24,6 @@ class Table {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
-
-void WriteBudget(JsonWriter& w, const BudgetView& view);
-void WritePrice(JsonWriter& w, const ModelPrice& price);
-void WritePriceFields(JsonWriter& w, const ModelPrice& price);  // into an open object
-void WriteAudit(JsonWriter& w, const AuditEntry& e, const std::string& principal);
-void WriteOutbox(JsonWriter& w, const OutboxAction& a, const std::string& principal);
 
 // "$1.25" with at least two decimals and as many as the amount needs (exact).
 std::string Dollars(Money m);
