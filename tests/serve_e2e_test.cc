@@ -210,6 +210,64 @@ TEST_F(ServeE2E, RestReadsAndActionsNeedTheRightRole) {
   EXPECT_NE(audit.out.find(R"("actor": "alice")"), std::string::npos) << audit.out;
 }
 
+TEST_F(ServeE2E, UsageEndpointAndRestReadsAndPatch) {
+  const std::string now = SystemClock().Now().PlusSeconds(-30).ToRfc3339();
+  // Canonical records as a JSON array; one is bad.
+  const std::string body =
+      R"([{"request_id":"c1","timestamp":")" + now +
+      R"(","principal":"arn:aws:iam::111122223333:user/gateway","model_id":"anthropic.claude-3-haiku-20240307-v1:0","region":"us-east-1","input_tokens":2000000,"output_tokens":0},)"
+      R"({"request_id":"c2","timestamp":")" +
+      now +
+      R"(","principal":"arn:aws:iam::111122223333:user/gateway","model_id":"anthropic.claude-3-haiku-20240307-v1:0","input_tokens":-1}])";
+  httplib::Headers admin = {{"Authorization", "Bearer adm1n-token"}};
+  httplib::Headers viewer = {{"Authorization", "Bearer v1ewer-token"}};
+  auto res = Client().Post("/v1/usage", viewer, body, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  res = Client().Post("/v1/usage", admin, body, "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "applied"), "1") << res->body;
+  EXPECT_EQ(JsonValue(res->body, "rejected"), "1");
+  EXPECT_EQ(JsonValue(res->body, "cost_usd"), "0.5");
+  EXPECT_NE(res->body.find("negative"), std::string::npos) << res->body;
+
+  int status = 0;
+  const std::string usage = Get("/v1/usage?group_by=model", "v1ewer-token", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(usage.find(R"("model":"anthropic.claude-3-haiku-20240307-v1")"), std::string::npos)
+      << usage;
+  const std::string price =
+      Get("/v1/prices/us.anthropic.claude-3-5-haiku-20241022-v1:0", "v1ewer-token", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(JsonValue(price, "input_per_million_usd"), "0.8") << price;
+
+  // 50 % of $1 -> raise the limit exactly; lower it below the spend -> grace at once.
+  res = Client().Patch("/v1/budgets/gateway", admin, R"({"limit_usd": 0.4, "grace_seconds": 60})",
+                       "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "status"), "grace_period");
+  EXPECT_EQ(JsonValue(res->body, "limit_usd"), "0.4");
+  res = Client().Patch("/v1/budgets/gateway", admin, R"({"limit_usd": "10"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(JsonValue(res->body, "status"), "active");
+  res = Client().Patch("/v1/budgets/gateway", admin, R"({"limit": 1})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("unknown field"), std::string::npos);
+  res = Client().Patch("/v1/budgets/gateway", viewer, R"({"limit_usd": 1})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+
+  const std::string audit = Get("/v1/audit?principal=gateway", "v1ewer-token", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(audit.find(R"("actor":"alice")"), std::string::npos) << audit;
+  const std::string outbox = Get("/v1/outbox", "v1ewer-token", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(outbox.find(R"("event":"grace_period")"), std::string::npos) << outbox;
+}
+
 TEST_F(ServeE2E, SchedulerSuspendsWithinASecondOfTheDeadlineAndShutsDownGracefully) {
   // $1.00 of a $1 budget with a 2 s grace period.
   ASSERT_EQ(PostFirehose(Delivery("g", {Record("g1", 4'000'000)}))->status, 200);

@@ -174,67 +174,20 @@ int RunBudgetsAction(App& app, BudgetAction action, const std::string& principal
 
 int RunUsage(App& app, const std::string& principal, const std::string& from, const std::string& to,
              const std::string& group_by, bool json) {
-  UsageQuery q;
-  if (!principal.empty()) {
-    auto row = app.engine->FindPrincipal(principal);
-    if (!row.ok()) return PrintError(row.status());
-    q.principal_id = row->id;
-  }
-  if (!from.empty()) {
-    auto t = Timestamp::Parse(from);
-    if (!t.ok()) return PrintError(t.status().WithContext("--from"));
-    q.from = *t;
-  }
-  if (!to.empty()) {
-    auto t = Timestamp::Parse(to);
-    if (!t.ok()) return PrintError(t.status().WithContext("--to"));
-    q.to = *t;
-  }
-  if (group_by.empty() || group_by == "none") {
-    q.group_by = UsageQuery::GroupBy::kNone;
-  } else if (group_by == "model") {
-    q.group_by = UsageQuery::GroupBy::kModel;
-  } else if (group_by == "day") {
-    q.group_by = UsageQuery::GroupBy::kDay;
-  } else if (group_by == "hour") {
-    q.group_by = UsageQuery::GroupBy::kHour;
-  } else if (group_by == "principal") {
-    q.group_by = UsageQuery::GroupBy::kPrincipal;
-  } else {
-    return PrintError(
-        InvalidArgument("--group-by '" + group_by + "' is not one of model, day, hour, principal"));
-  }
-  // The roll-ups are derived from the usage rows; bring them up to date first.
-  auto rolled = app.engine->RollUp();
-  if (!rolled.ok()) return PrintError(rolled.status());
-  auto rows = app.store->QueryUsage(q);
-  if (!rows.ok()) return PrintError(rows.status());
-  std::map<int64_t, std::string> names;
-  if (q.group_by == UsageQuery::GroupBy::kPrincipal) names = PrincipalNames(app);
-  auto key_of = [&](const UsageQueryRow& r) {
-    if (q.group_by != UsageQuery::GroupBy::kPrincipal) return r.key;
-    auto it = names.find(std::stoll(r.key));
-    return it == names.end() ? r.key : it->second;
-  };
-  const char* key_name = q.group_by == UsageQuery::GroupBy::kModel       ? "model"
-                         : q.group_by == UsageQuery::GroupBy::kDay       ? "day"
-                         : q.group_by == UsageQuery::GroupBy::kHour      ? "hour"
-                         : q.group_by == UsageQuery::GroupBy::kPrincipal ? "principal"
-                                                                         : "total";
+  auto report = app.engine->Usage(UsageRequest{principal, from, to, group_by});
+  if (!report.ok()) return PrintError(report.status());
   if (json) {
     JsonWriter w(true);
     w.BeginArray();
-    for (const auto& r : *rows) {
-      WriteUsageRow(w, key_name, key_of(r), r);
-    }
+    for (const auto& [key, r] : report->rows) WriteUsageRow(w, report->key_name, key, r);
     w.EndArray();
     std::cout << w.str() << '\n';
     return 0;
   }
-  Table t(
-      {key_name, "REQUESTS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST", "UNPRICED"});
-  for (const auto& r : *rows) {
-    t.Add({key_of(r), std::to_string(r.requests), std::to_string(r.tokens.input),
+  Table t({report->key_name, "REQUESTS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "COST",
+           "UNPRICED"});
+  for (const auto& [key, r] : report->rows) {
+    t.Add({key, std::to_string(r.requests), std::to_string(r.tokens.input),
            std::to_string(r.tokens.output), std::to_string(r.tokens.cache_read),
            std::to_string(r.tokens.cache_write), Dollars(r.cost),
            std::to_string(r.unpriced_requests)});

@@ -1,5 +1,9 @@
 // `budgeteer serve`: the HTTP server, the scheduler (grace deadlines and period ends acted on
 // within a second; roll-ups in the background) and graceful shutdown on SIGTERM/SIGINT.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
@@ -32,9 +36,9 @@ int RunServe(App& app, const std::string& listen_override) {
   ServerLimits limits;
   limits.max_body_bytes = static_cast<size_t>(app.config.server_max_body_bytes);
   limits.read_timeout_seconds = static_cast<int>(app.config.server_read_timeout_seconds);
-  HttpServer server(
-      ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest, last_tick_ms},
-      limits);
+  HttpServer server(ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest,
+                               last_tick_ms, app.config.limits},
+                    limits);
   const std::string listen = listen_override.empty() ? app.config.server_listen : listen_override;
   auto port = server.Bind(listen);
   if (!port.ok()) return PrintError(port.status());
@@ -76,9 +80,11 @@ int RunServe(App& app, const std::string& listen_override) {
     }
   });
 
+  std::atomic<bool> signalled{false};
   std::thread signal_waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
+    signalled.store(true);
     std::cerr << "budgeteer serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
               << ": finishing in-flight requests\n";
     server.Stop();
@@ -92,11 +98,10 @@ int RunServe(App& app, const std::string& listen_override) {
   }
   stop_cv.notify_all();
   scheduler.join();
-  if (signal_waiter.joinable()) {
-    // Run() can also return on a listen error; wake the waiter so it can exit.
-    pthread_kill(signal_waiter.native_handle(), SIGTERM);
-    signal_waiter.join();
-  }
+  // Run() can also return on a listen error: then wake the waiter (the signal is blocked in
+  // every thread, so it is only ever taken by sigwait).
+  if (!signalled.load()) kill(getpid(), SIGTERM);
+  signal_waiter.join();
   std::cerr << "budgeteer serve: stopped\n";
   return 0;
 }

@@ -582,6 +582,56 @@ Result<BudgetView> Engine::SetExempt(const std::string& principal, bool on,
                 });
 }
 
+Result<UsageReport> Engine::Usage(const UsageRequest& request) {
+  UsageQuery q;
+  if (!request.principal.empty()) {
+    ASSIGN_OR_RETURN(const PrincipalRow row, FindPrincipal(request.principal));
+    q.principal_id = row.id;
+  }
+  if (!request.from.empty()) {
+    auto t = Timestamp::Parse(request.from);
+    if (!t.ok()) return t.status().WithContext("from");
+    q.from = *t;
+  }
+  if (!request.to.empty()) {
+    auto t = Timestamp::Parse(request.to);
+    if (!t.ok()) return t.status().WithContext("to");
+    q.to = *t;
+  }
+  UsageReport report;
+  const std::string& g = request.group_by;
+  if (g.empty() || g == "none") {
+    q.group_by = UsageQuery::GroupBy::kNone;
+  } else if (g == "model" || g == "day" || g == "hour" || g == "principal") {
+    q.group_by = g == "model"  ? UsageQuery::GroupBy::kModel
+                 : g == "day"  ? UsageQuery::GroupBy::kDay
+                 : g == "hour" ? UsageQuery::GroupBy::kHour
+                               : UsageQuery::GroupBy::kPrincipal;
+    report.key_name = g == "model"  ? "model"
+                      : g == "day"  ? "day"
+                      : g == "hour" ? "hour"
+                                    : "principal";
+  } else {
+    return InvalidArgument("group-by '" + g + "' is not one of model, day, hour, principal");
+  }
+  RETURN_IF_ERROR(RollUp().status());
+  ASSIGN_OR_RETURN(std::vector<UsageQueryRow> rows, store_.QueryUsage(q));
+  std::unordered_map<int64_t, std::string> names;
+  if (q.group_by == UsageQuery::GroupBy::kPrincipal) {
+    ASSIGN_OR_RETURN(std::vector<PrincipalRow> all, store_.ListPrincipals());
+    for (const auto& p : all) names[p.id] = p.key.Qualified();
+  }
+  for (UsageQueryRow& r : rows) {
+    std::string key = r.key;
+    if (q.group_by == UsageQuery::GroupBy::kPrincipal) {
+      auto it = names.find(std::stoll(r.key));
+      if (it != names.end()) key = it->second;
+    }
+    report.rows.emplace_back(std::move(key), std::move(r));
+  }
+  return report;
+}
+
 Result<std::vector<BudgetView>> Engine::ListBudgets() {
   ASSIGN_OR_RETURN(std::vector<PrincipalRow> rows, store_.ListPrincipals());
   std::vector<BudgetView> views;

@@ -69,6 +69,19 @@ struct SettingsPatch {
   std::optional<std::string> owner_email;
 };
 
+// A usage report as `budgeteer usage` and GET /v1/usage ask for it (all fields optional).
+struct UsageRequest {
+  std::string principal;  // NAME or ACCOUNT:NAME
+  std::string from;       // RFC 3339, inclusive (rounded down to the hour)
+  std::string to;         // RFC 3339, exclusive (rounded up to the hour)
+  std::string group_by;   // model | day | hour | principal | none
+};
+
+struct UsageReport {
+  const char* key_name = "total";  // the grouping: "model", "day", "hour", "principal", "total"
+  std::vector<std::pair<std::string, UsageQueryRow>> rows;  // key (principals by name), figures
+};
+
 // A principal with its effective settings, as the CLI and API show it.
 struct BudgetView {
   PrincipalRow row;
@@ -108,6 +121,8 @@ class Engine {
   Result<BudgetView> SetExempt(const std::string& principal, bool on, const std::string& actor);
 
   // Reads.
+  // Rolls up first (the roll-ups are derived from the usage rows), then queries.
+  Result<UsageReport> Usage(const UsageRequest& request);
   Result<std::vector<BudgetView>> ListBudgets();
   Result<BudgetView> ShowBudget(const std::string& principal);
   // Resolves a principal reference to its ledger row (errors name the candidates).

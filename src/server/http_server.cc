@@ -1,17 +1,22 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <simdjson.h>
+
+#include <unordered_map>
 
 #include "engine/events.h"
+#include "engine/json_views.h"
+#include "formats/input.h"
 #include "util/json_writer.h"
 
 namespace budgeteer {
 
 namespace {
 
-void SendJson(httplib::Response& res, int status, std::string body) {
+void SendJson(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
-  res.set_content(std::move(body), "application/json");
+  res.set_content(body, "application/json");
 }
 
 // {"error":{"code":"NOT_FOUND","message":"..."}} with the status the code maps to.
@@ -21,6 +26,93 @@ void SendError(httplib::Response& res, const Status& st) {
   w.Field("code", CodeName(st.code())).Field("message", st.message()).EndObject().EndObject();
   SendJson(res, HttpStatusFor(st), w.Take());
 }
+
+// Parses a PATCH /v1/budgets/{principal} body into a settings patch. Unknown fields are errors.
+Result<SettingsPatch> ParsePatch(const std::string& body) {
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(obj) != simdjson::SUCCESS) {
+    return InvalidArgument("the body must be a JSON object such as {\"limit_usd\": \"25\"}");
+  }
+  SettingsPatch patch;
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) {
+      return InvalidArgument("malformed JSON body");
+    }
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS)
+      return InvalidArgument("malformed key");
+    simdjson::ondemand::value value = field.value();
+    // Numbers are read from their exact text: money never passes through a double.
+    std::string_view text;
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) return InvalidArgument("malformed value");
+    if (type == simdjson::ondemand::json_type::string) {
+      if (value.get_string().get(text) != simdjson::SUCCESS) return InvalidArgument("bad string");
+    } else {
+      text = value.raw_json_token();
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+    }
+    auto as_int = [&](int64_t lo, int64_t hi) -> Result<int64_t> {
+      int64_t n = 0;
+      for (char c : text) {
+        if (c < '0' || c > '9' || n > hi) {
+          return InvalidArgument(std::string(key) + " must be a whole number");
+        }
+        n = n * 10 + (c - '0');
+      }
+      if (text.empty() || n < lo || n > hi) {
+        return InvalidArgument(std::string(key) + " must be between " + std::to_string(lo) +
+                               " and " + std::to_string(hi));
+      }
+      return n;
+    };
+    if (key == "limit_usd") {
+      auto m = Money::ParseUsd(text);
+      if (!m.ok()) return m.status().WithContext("limit_usd");
+      if (m->nanos() < 0) return InvalidArgument("limit_usd must not be negative");
+      patch.limit = *m;
+    } else if (key == "warn_percent") {
+      ASSIGN_OR_RETURN(const int64_t n, as_int(1, 100));
+      patch.warn_percent = static_cast<int>(n);
+    } else if (key == "critical_percent") {
+      ASSIGN_OR_RETURN(const int64_t n, as_int(1, 100));
+      patch.critical_percent = static_cast<int>(n);
+    } else if (key == "grace_seconds") {
+      ASSIGN_OR_RETURN(patch.grace_seconds, as_int(0, int64_t{30} * 86400));
+    } else if (key == "period") {
+      auto period = PeriodSpec::Parse(text);
+      if (!period.ok()) return period.status().WithContext("period");
+      patch.period = *period;
+    } else if (key == "owner_email") {
+      patch.owner_email = std::string(text);
+    } else {
+      return InvalidArgument("unknown field '" + std::string(key) +
+                             "' (limit_usd, warn_percent, critical_percent, grace_seconds, "
+                             "period, owner_email)");
+    }
+  }
+  return patch;
+}
+
+// Collects records and rejections of a POST /v1/usage body.
+class UsageSink final : public RecordSink {
+ public:
+  void OnRecord(UsageRecord&& record, const Location& where) override {
+    records.push_back(std::move(record));
+    where_.push_back(where.ToString());
+  }
+  void OnReject(const Location& where, std::string reason) override {
+    rejections.emplace_back(where.ToString(), std::move(reason));
+  }
+  std::vector<UsageRecord> records;
+  std::vector<std::string> where_;
+  std::vector<std::pair<std::string, std::string>> rejections;
+};
 
 std::string BudgetViewJson(const BudgetView& v) {
   JsonWriter w;
@@ -36,6 +128,22 @@ struct HttpServer::Impl {
   httplib::Server server;
 
   Impl(ServerDeps d, ServerLimits l) : deps(d), limits(l) { Routes(); }
+
+  // principal id -> "ACCOUNT:NAME" (call with engine_mu held).
+  std::unordered_map<int64_t, std::string> Names() {
+    std::unordered_map<int64_t, std::string> names;
+    auto rows = deps.store.ListPrincipals();
+    if (rows.ok()) {
+      for (const auto& r : *rows) names[r.id] = r.key.Qualified();
+    }
+    return names;
+  }
+  static std::string NameOf(const std::unordered_map<int64_t, std::string>& names,
+                            const std::optional<int64_t>& id) {
+    if (!id) return "";
+    auto it = names.find(*id);
+    return it == names.end() ? std::to_string(*id) : it->second;
+  }
 
   // Runs `fn` for an authenticated caller with at least `role`.
   template <typename Fn>
@@ -100,8 +208,143 @@ struct HttpServer::Impl {
       const std::string encoding = req.get_header_value("Content-Encoding");
       const std::string request_id = req.get_header_value("X-Amz-Firehose-Request-Id");
       HttpReply reply = deps.ingest.Firehose(FirehoseRequest{key, encoding, request_id, req.body});
-      SendJson(res, reply.status, std::move(reply.body));
+      SendJson(res, reply.status, reply.body);
     });
+
+    server.Post("/v1/usage", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kAdmin, [&](const Caller&) {
+        InputParser parser(deps.limits);
+        UsageSink sink;
+        auto source = MemorySource(req.body);
+        Status parsed = parser.ParseStream(*source, "body", sink);
+        if (!parsed.ok()) return SendError(res, parsed);
+        BatchOutcome outcome;
+        {
+          std::lock_guard<std::mutex> lock(deps.engine_mu);
+          auto applied = deps.engine.ApplyBatch(sink.records, "api");
+          if (!applied.ok()) return SendError(res, applied.status());
+          outcome = std::move(*applied);
+        }
+        for (const BatchRejection& r : outcome.rejected) {
+          sink.rejections.emplace_back(sink.where_[r.index], r.reason);
+        }
+        JsonWriter w;
+        w.BeginObject()
+            .Field("read", static_cast<int64_t>(sink.records.size() + sink.rejections.size() -
+                                                outcome.rejected.size()))
+            .Field("applied", outcome.applied)
+            .Field("duplicates", outcome.duplicates)
+            .Field("rejected", static_cast<int64_t>(sink.rejections.size()));
+        w.Key("cost_usd").RawNumber(outcome.cost.ToUsd());
+        w.Key("rejections").BeginArray();
+        for (size_t i = 0; i < sink.rejections.size() && i < 1000; ++i) {
+          w.BeginObject()
+              .Field("location", sink.rejections[i].first)
+              .Field("reason", sink.rejections[i].second)
+              .EndObject();
+        }
+        w.EndArray().EndObject();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Get("/v1/usage", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        UsageRequest q{req.get_param_value("principal"), req.get_param_value("from"),
+                       req.get_param_value("to"), req.get_param_value("group_by")};
+        std::lock_guard<std::mutex> lock(deps.engine_mu);
+        auto report = deps.engine.Usage(q);
+        if (!report.ok()) return SendError(res, report.status());
+        JsonWriter w;
+        w.BeginArray();
+        for (const auto& [key, r] : report->rows) WriteUsageRow(w, report->key_name, key, r);
+        w.EndArray();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Get("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        AuditQuery q;
+        std::lock_guard<std::mutex> lock(deps.engine_mu);
+        if (req.has_param("principal")) {
+          auto row = deps.engine.FindPrincipal(req.get_param_value("principal"));
+          if (!row.ok()) return SendError(res, row.status());
+          q.principal_id = row->id;
+        }
+        if (req.has_param("after_id"))
+          q.after_id = std::atoll(req.get_param_value("after_id").c_str());
+        if (req.has_param("limit")) q.limit = std::atoll(req.get_param_value("limit").c_str());
+        auto entries = deps.store.QueryAudit(q);
+        if (!entries.ok()) return SendError(res, entries.status());
+        const auto names = Names();
+        JsonWriter w;
+        w.BeginArray();
+        for (const auto& e : *entries) WriteAudit(w, e, NameOf(names, e.principal_id));
+        w.EndArray();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Get("/v1/outbox", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        const int64_t limit =
+            req.has_param("limit") ? std::atoll(req.get_param_value("limit").c_str()) : 1000;
+        std::lock_guard<std::mutex> lock(deps.engine_mu);
+        auto actions = deps.store.ListOutbox(limit);
+        if (!actions.ok()) return SendError(res, actions.status());
+        const auto names = Names();
+        JsonWriter w;
+        w.BeginArray();
+        for (const auto& a : *actions) WriteOutbox(w, a, NameOf(names, a.principal_id));
+        w.EndArray();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Get("/v1/prices", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        const PriceCatalog& c = deps.engine.catalog();
+        JsonWriter w;
+        w.BeginObject()
+            .Field("version", c.version())
+            .Field("effective_date", c.effective_date())
+            .Field("source", c.source());
+        w.Key("models").BeginArray();
+        for (const auto& p : c.models()) WritePrice(w, p);
+        w.EndArray().EndObject();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Get(R"(/v1/prices/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        const std::string model = req.matches[1];
+        const NormalizedModel n = NormalizeModelId(model);
+        const ModelPrice* p = deps.engine.catalog().Find(n.canonical);
+        if (p == nullptr) {
+          return SendError(res, NotFound("model '" + model + "' (canonical '" + n.canonical.str() +
+                                         "') is not in the price catalog"));
+        }
+        JsonWriter w;
+        w.BeginObject();
+        WritePriceFields(w, *p);
+        w.Field("requested", model).Field("geo_prefix", n.geo_prefix).EndObject();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    server.Patch(R"(/v1/budgets/(.+))",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   Authed(req, res, Role::kAdmin, [&](const Caller& caller) {
+                     auto patch = ParsePatch(req.body);
+                     if (!patch.ok()) return SendError(res, patch.status());
+                     std::lock_guard<std::mutex> lock(deps.engine_mu);
+                     auto view = deps.engine.UpdateSettings(req.matches[1], *patch, caller.name);
+                     if (!view.ok()) return SendError(res, view.status());
+                     SendJson(res, 200, BudgetViewJson(*view));
+                   });
+                 });
 
     server.Get("/v1/budgets", [this](const httplib::Request& req, httplib::Response& res) {
       Authed(req, res, Role::kViewer, [&](const Caller&) {

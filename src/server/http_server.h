@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "engine/engine.h"
+#include "formats/input.h"
 #include "server/auth.h"
 #include "server/ingest_service.h"
 #include "store/ledger.h"
@@ -34,6 +35,7 @@ struct ServerDeps {
   IngestService& ingest;
   // Set by the scheduler after each tick; /readyz fails when it is older than a few seconds.
   const std::atomic<int64_t>& last_tick_ms;
+  ParseLimits limits;  // for POST /v1/usage
 };
 
 class HttpServer {
