@@ -200,6 +200,8 @@ class LedgerTxn {
   // Writes the delivery fields (status, attempts, next_attempt_at, last_error, channel) of the
   // action with this id; kNotFound when there is none.
   virtual Status UpdateOutbox(const OutboxAction& action) = 0;
+  // Actions to work on now: pending or failed with next_attempt_at <= now, oldest first.
+  virtual Result<std::vector<OutboxAction>> DueOutbox(Timestamp now, int64_t limit) = 0;
   virtual Status RecordBatch(IngestBatchRow& batch) = 0;
 
   // Unknown models: returns true the first time `model` is noted.

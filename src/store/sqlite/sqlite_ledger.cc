@@ -435,6 +435,33 @@ Status ScanRequestIdsFrom(Connection& c, int64_t first_id,
   }
 }
 
+// Reads outbox rows (id, created_at_ms, kind, event, principal_id, audit_id, payload, status,
+// attempts, next_attempt_at_ms, last_error, channel) from a prepared statement.
+Result<std::vector<OutboxAction>> ReadOutbox(Use& u) {
+  std::vector<OutboxAction> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool row, u.Step());
+    if (!row) return out;
+    OutboxAction a;
+    a.id = u.ColInt(0);
+    a.created_at = u.ColMs(1);
+    a.kind = u.ColText(2);
+    a.event = u.ColText(3);
+    a.principal_id = u.ColOptInt(4);
+    a.audit_id = u.ColOptInt(5);
+    a.payload = u.ColText(6);
+    if (!ParseOutboxStatus(u.ColView(7), a.status)) {
+      return Corrupt("outbox action " + std::to_string(a.id) + " has an unknown status '" +
+                     u.ColText(7) + "'");
+    }
+    a.attempts = static_cast<int>(u.ColInt(8));
+    a.next_attempt_at = u.ColMs(9);
+    a.last_error = u.ColText(10);
+    a.channel = u.ColText(11);
+    out.push_back(std::move(a));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The write transaction's view.
 // ---------------------------------------------------------------------------------------------
@@ -729,6 +756,19 @@ class SqliteTxn final : public LedgerTxn {
     return c_.LastRowId();
   }
 
+  Result<std::vector<OutboxAction>> DueOutbox(Timestamp now, int64_t limit) override {
+    constexpr std::string_view kOp = "list due outbox actions";
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     c_.Prepare("SELECT id, created_at_ms, kind, event, principal_id, audit_id, "
+                                "payload, status, attempts, next_attempt_at_ms, last_error, "
+                                "channel FROM outbox WHERE status IN ('pending', 'failed') AND "
+                                "next_attempt_at_ms <= ?1 ORDER BY id LIMIT ?2",
+                                kOp));
+    Use u(c_.db(), s, kOp);
+    u.Int(now.unix_millis()).Int(limit > 0 ? limit : -1);
+    return ReadOutbox(u);
+  }
+
   Status UpdateOutbox(const OutboxAction& a) override {
     constexpr std::string_view kOp = "update outbox action";
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -990,29 +1030,9 @@ class SqliteLedger final : public LedgerStore {
                                 kOp));
     Use u(c_.db(), s, kOp);
     u.Int(limit > 0 ? limit : -1);
-    std::vector<OutboxAction> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(const bool row, u.Step());
-      if (!row) return out;
-      OutboxAction a;
-      a.id = u.ColInt(0);
-      a.created_at = u.ColMs(1);
-      a.kind = u.ColText(2);
-      a.event = u.ColText(3);
-      a.principal_id = u.ColOptInt(4);
-      a.audit_id = u.ColOptInt(5);
-      a.payload = u.ColText(6);
-      if (!ParseOutboxStatus(u.ColView(7), a.status)) {
-        return Corrupt("outbox action " + std::to_string(a.id) + " has an unknown status '" +
-                       u.ColText(7) + "'");
-      }
-      a.attempts = static_cast<int>(u.ColInt(8));
-      a.next_attempt_at = u.ColMs(9);
-      a.last_error = u.ColText(10);
-      a.channel = u.ColText(11);
-      out.push_back(std::move(a));
-    }
+    return ReadOutbox(u);
   }
+
 
   Result<std::vector<UnpricedModelRow>> ListUnpricedModels() override {
     constexpr std::string_view kOp = "list unpriced models";
