@@ -154,6 +154,22 @@ TEST_F(ServeE2E, FirehoseDeliveriesFollowTheContractAndCountOnce) {
   EXPECT_EQ(res->status, 200);
   const std::string budget = Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token");
   EXPECT_EQ(JsonValue(budget, "spent_usd"), "0.45") << budget;  // r1 + r2 + r3, once each
+
+  // The metrics saw it all: 3 applied, 3 duplicates, one decision per delivery.
+  int status = 0;
+  const std::string metrics = Get("/metrics", "", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(metrics.find(R"(budgeteer_records_total{source="firehose",outcome="applied"} 3)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(budgeteer_records_total{source="firehose",outcome="duplicate"} 3)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("budgeteer_decision_latency_seconds_count 3"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(budgeteer_principals{status="active"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(route="/v1/ingest/firehose",code="200"} 3)"), std::string::npos);
+  EXPECT_NE(metrics.find(
+                R"(budgeteer_cost_usd_total{model="anthropic.claude-3-haiku-20240307-v1"} 0.45)"),
+            std::string::npos);
 }
 
 TEST_F(ServeE2E, FirehoseRefusesWrongKeysBadBodiesAndOversizedBodies) {

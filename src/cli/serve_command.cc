@@ -31,13 +31,14 @@ int RunServe(App& app, const std::string& listen_override) {
   std::mutex engine_mu;
   std::atomic<int64_t> last_tick_ms{0};
   const TokenAuth auth(app.config.admin_tokens, app.config.viewer_tokens);
+  Metrics metrics;
   IngestService ingest(*app.engine, engine_mu, *app.clock, app.config.firehose_access_key,
-                       app.config.limits);
+                       app.config.limits, &metrics);
   ServerLimits limits;
   limits.max_body_bytes = static_cast<size_t>(app.config.server_max_body_bytes);
   limits.read_timeout_seconds = static_cast<int>(app.config.server_read_timeout_seconds);
   HttpServer server(ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest,
-                               last_tick_ms, app.config.limits},
+                               last_tick_ms, app.config.limits, metrics},
                     limits);
   const std::string listen = listen_override.empty() ? app.config.server_listen : listen_override;
   auto port = server.Bind(listen);

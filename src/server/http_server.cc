@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <simdjson.h>
 
+#include <chrono>
+#include <map>
 #include <unordered_map>
 
 #include "engine/events.h"
@@ -114,6 +116,11 @@ class UsageSink final : public RecordSink {
   std::vector<std::pair<std::string, std::string>> rejections;
 };
 
+std::chrono::steady_clock::time_point& RequestStart() {
+  thread_local std::chrono::steady_clock::time_point start;
+  return start;
+}
+
 std::string BudgetViewJson(const BudgetView& v) {
   JsonWriter w;
   WriteBudgetView(w, v.row, v.settings);
@@ -181,6 +188,64 @@ struct HttpServer::Impl {
       res.status = status;
     });
 
+    // Latency and counts per route: the start time rides in a thread-local from the pre-routing
+    // handler to the logger (both run on the request's worker thread).
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      RequestStart() = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - RequestStart()).count();
+      deps.metrics.ObserveHttp(req.method, RouteLabel(req.method, req.path), res.status, seconds);
+    });
+
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::string gauges;
+      {
+        std::lock_guard<std::mutex> lock(deps.engine_mu);
+        auto budgets = deps.engine.ListBudgets();
+        if (budgets.ok()) {
+          std::map<std::string, int64_t> by_status;
+          for (const char* s :
+               {"active", "warning", "critical", "grace_period", "suspended", "exempt"}) {
+            by_status[s] = 0;
+          }
+          for (const auto& v : *budgets)
+            ++by_status[std::string(BudgetStatusName(v.row.state.status))];
+          gauges += "# HELP budgeteer_principals Principals by budget status.\n";
+          gauges += "# TYPE budgeteer_principals gauge\n";
+          for (const auto& [s, n] : by_status) {
+            gauges += "budgeteer_principals{status=\"" + s + "\"} " + std::to_string(n) + "\n";
+          }
+        }
+        auto outbox = deps.store.CountOutbox();
+        if (outbox.ok()) {
+          gauges += "# HELP budgeteer_outbox_actions Outbox actions by channel and status.\n";
+          gauges += "# TYPE budgeteer_outbox_actions gauge\n";
+          for (const auto& c : *outbox) {
+            gauges += "budgeteer_outbox_actions{channel=\"" +
+                      LabelValue(c.channel.empty() ? "unrouted" : c.channel) + "\",status=\"" +
+                      std::string(OutboxStatusName(c.status)) + "\"} " + std::to_string(c.count) +
+                      "\n";
+          }
+        }
+        auto cost = deps.engine.Usage(UsageRequest{"", "", "", "model"});
+        if (cost.ok()) {
+          gauges += "# HELP budgeteer_cost_usd_total Cost of applied usage, by model (USD).\n";
+          gauges += "# TYPE budgeteer_cost_usd_total counter\n";
+          for (const auto& [model, r] : cost->rows) {
+            gauges += "budgeteer_cost_usd_total{model=\"" + LabelValue(model) + "\"} " +
+                      r.cost.ToUsd() + "\n";
+            gauges += "budgeteer_unpriced_requests_total{model=\"" + LabelValue(model) + "\"} " +
+                      std::to_string(r.unpriced_requests) + "\n";
+          }
+        }
+      }
+      res.status = 200;
+      res.set_content(deps.metrics.Render(gauges), "text/plain; version=0.0.4");
+    });
+
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       SendJson(res, 200, R"({"status":"ok"})");
     });
@@ -228,6 +293,8 @@ struct HttpServer::Impl {
         for (const BatchRejection& r : outcome.rejected) {
           sink.rejections.emplace_back(sink.where_[r.index], r.reason);
         }
+        deps.metrics.CountRecords("api", outcome.applied, outcome.duplicates,
+                                  static_cast<int64_t>(sink.rejections.size()));
         JsonWriter w;
         w.BeginObject()
             .Field("read", static_cast<int64_t>(sink.records.size() + sink.rejections.size() -

@@ -14,6 +14,7 @@
 #include "formats/input.h"
 #include "server/auth.h"
 #include "server/ingest_service.h"
+#include "server/metrics.h"
 #include "store/ledger.h"
 
 namespace budgeteer {
@@ -36,6 +37,7 @@ struct ServerDeps {
   // Set by the scheduler after each tick; /readyz fails when it is older than a few seconds.
   const std::atomic<int64_t>& last_tick_ms;
   ParseLimits limits;  // for POST /v1/usage
+  Metrics& metrics;
 };
 
 class HttpServer {

@@ -1,5 +1,6 @@
 #include "server/ingest_service.h"
 
+#include <chrono>
 #include <vector>
 
 #include "util/constant_time.h"
@@ -37,6 +38,7 @@ HttpReply IngestService::FirehoseError(int status, std::string_view request_id,
 }
 
 HttpReply IngestService::Firehose(const FirehoseRequest& request) {
+  const auto arrived = std::chrono::steady_clock::now();
   if (access_key_.empty()) {
     return FirehoseError(401, request.request_id_header,
                          "the Firehose endpoint is disabled: set ingest.firehose.access_key");
@@ -82,6 +84,13 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
       // Not acknowledged: Firehose retries the delivery, and de-duplication makes that safe.
       return FirehoseError(outcome.status().retryable() ? 503 : 500, delivery->request_id,
                            outcome.status().message());
+    }
+    if (metrics_ != nullptr) {
+      metrics_->ObserveDecision(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
+      metrics_->CountRecords(
+          "firehose", outcome->applied, outcome->duplicates,
+          static_cast<int64_t>(sink.rejections.size() + outcome->rejected.size()));
     }
   }
   JsonWriter w;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "engine/engine.h"
 #include "formats/input.h"
+#include "server/metrics.h"
 
 namespace budgeteer {
 
@@ -30,12 +31,13 @@ class IngestService {
  public:
   // `access_key` empty disables the Firehose endpoint (every delivery is refused).
   IngestService(Engine& engine, std::mutex& engine_mu, const Clock& clock, std::string access_key,
-                ParseLimits limits)
+                ParseLimits limits, Metrics* metrics = nullptr)
       : engine_(engine),
         engine_mu_(engine_mu),
         clock_(clock),
         access_key_(std::move(access_key)),
-        limits_(limits) {}
+        limits_(limits),
+        metrics_(metrics) {}
 
   // Firehose contract: 200 with exactly {"requestId":<same>,"timestamp":<ms>} once the batch is
   // durably applied; 401 for a wrong key; 400 for a body that is not a delivery; 413 when the
@@ -51,6 +53,7 @@ class IngestService {
   const Clock& clock_;
   const std::string access_key_;
   const ParseLimits limits_;
+  Metrics* metrics_;
 };
 
 }  // namespace budgeteer

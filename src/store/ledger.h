@@ -234,6 +234,13 @@ class LedgerStore {
   virtual Result<std::vector<UsageQueryRow>> QueryUsage(const UsageQuery& q) = 0;
   virtual Result<std::vector<AuditEntry>> QueryAudit(const AuditQuery& q) = 0;
   virtual Result<std::vector<OutboxAction>> ListOutbox(int64_t limit) = 0;
+  // Number of outbox actions per (channel, status); unrouted actions have channel "".
+  struct OutboxCount {
+    std::string channel;
+    OutboxStatus status = OutboxStatus::kPending;
+    int64_t count = 0;
+  };
+  virtual Result<std::vector<OutboxCount>> CountOutbox() = 0;
   virtual Result<std::vector<UnpricedModelRow>> ListUnpricedModels() = 0;
   // Request ids received at or after `since` (to warm the de-duplication set), and the
   // highest usage id.

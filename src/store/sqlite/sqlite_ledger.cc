@@ -1021,6 +1021,27 @@ class SqliteLedger final : public LedgerStore {
     }
   }
 
+  Result<std::vector<OutboxCount>> CountOutbox() override {
+    constexpr std::string_view kOp = "count outbox";
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     c_.Prepare("SELECT channel, status, count(*) FROM outbox "
+                                "GROUP BY channel, status ORDER BY channel, status",
+                                kOp));
+    Use u(c_.db(), s, kOp);
+    std::vector<OutboxCount> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(const bool row, u.Step());
+      if (!row) return out;
+      OutboxCount c;
+      c.channel = u.ColText(0);
+      if (!ParseOutboxStatus(u.ColView(1), c.status)) {
+        return Corrupt("outbox has an unknown status '" + u.ColText(1) + "'");
+      }
+      c.count = u.ColInt(2);
+      out.push_back(std::move(c));
+    }
+  }
+
   Result<std::vector<OutboxAction>> ListOutbox(int64_t limit) override {
     constexpr std::string_view kOp = "list outbox";
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -1032,7 +1053,6 @@ class SqliteLedger final : public LedgerStore {
     u.Int(limit > 0 ? limit : -1);
     return ReadOutbox(u);
   }
-
 
   Result<std::vector<UnpricedModelRow>> ListUnpricedModels() override {
     constexpr std::string_view kOp = "list unpriced models";
