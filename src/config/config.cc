@@ -77,6 +77,13 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"ingest.firehose.access_key", "string", "",
        "Access key Amazon Data Firehose sends in X-Amz-Firehose-Access-Key."},
       {"enforce.mode", "string", "log", "How suspensions are enforced: log | webhook | iam."},
+      {"enforce.webhook.url", "string", "",
+       "With enforce.mode = \"webhook\": where suspend/restore actions are POSTed (signed)."},
+      {"enforce.webhook.secret", "string", "", "HMAC key for the enforcement webhook's signature."},
+      {"notify.log", "bool", "true", "Also write every notification to the service's log."},
+      {"outbox.max_attempts", "integer", "8",
+       "Delivery attempts (with exponential backoff and jitter) before an action is dead and "
+       "an operator alert is raised."},
   };
   return keys;
 }
@@ -238,6 +245,14 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     c.viewer_tokens = v.items;
   } else if (key == "ingest.firehose.access_key") {
     ASSIGN_OR_RETURN(c.firehose_access_key, AsString(v, key));
+  } else if (key == "enforce.webhook.url") {
+    ASSIGN_OR_RETURN(c.enforce_webhook_url, AsString(v, key));
+  } else if (key == "enforce.webhook.secret") {
+    ASSIGN_OR_RETURN(c.enforce_webhook_secret, AsString(v, key));
+  } else if (key == "notify.log") {
+    ASSIGN_OR_RETURN(c.notify_log, AsBool(v, key));
+  } else if (key == "outbox.max_attempts") {
+    ASSIGN_OR_RETURN(c.outbox_max_attempts, AsInt(v, key, 1, 100));
   } else if (key == "enforce.mode") {
     ASSIGN_OR_RETURN(c.enforce_mode, AsString(v, key));
     if (c.enforce_mode != "log" && c.enforce_mode != "webhook" && c.enforce_mode != "iam") {
@@ -267,11 +282,135 @@ std::optional<std::string> ScalarText(const toml::node& node) {
   return std::nullopt;
 }
 
+// [[notify.webhook]], [[notify.slack]], [[notify.email]]: arrays of tables, one per channel.
+Status ParseChannels(const std::string& key, const toml::node& node, std::string_view origin,
+                     Config& config) {
+  const toml::array* entries = node.as_array();
+  if (entries == nullptr) {
+    return InvalidArgument(Where(origin, node) + ": " + key + " must be an array of tables ([[" +
+                           key + "]])");
+  }
+  int index = 0;
+  for (const toml::node& entry : *entries) {
+    ++index;
+    const toml::table* t = entry.as_table();
+    const std::string base = key + "[" + std::to_string(index) + "]";
+    if (t == nullptr)
+      return InvalidArgument(Where(origin, entry) + ": " + base + " must be a table");
+    NotifyWebhook webhook;
+    NotifySlack slack;
+    NotifyEmail email;
+    webhook.name = "webhook:" + std::to_string(index);
+    slack.name = "slack:" + std::to_string(index);
+    email.name = "email:" + std::to_string(index);
+    for (const auto& [field_key, value] : *t) {
+      const std::string field(field_key.str());
+      const std::string fk = base + "." + field;
+      RawValue v;
+      v.where = Where(origin, value);
+      if (const toml::array* arr = value.as_array()) {
+        v.is_list = true;
+        for (const auto& item : *arr) {
+          auto s = item.value_exact<std::string>();
+          if (!s) return InvalidArgument(v.where + ": " + fk + ": expected a list of strings");
+          v.items.push_back(*s);
+        }
+      } else {
+        auto text = ScalarText(value);
+        if (!text) return InvalidArgument(v.where + ": " + fk + ": unsupported value type");
+        v.items.push_back(*text);
+      }
+      auto unknown = [&](const char* allowed) {
+        return InvalidArgument(v.where + ": unknown key '" + fk + "' (expected " + allowed + ")");
+      };
+      if (key == "notify.webhook") {
+        if (field == "name") {
+          ASSIGN_OR_RETURN(webhook.name, AsString(v, fk));
+        } else if (field == "url") {
+          ASSIGN_OR_RETURN(webhook.url, AsString(v, fk));
+        } else if (field == "secret") {
+          ASSIGN_OR_RETURN(webhook.secret, AsString(v, fk));
+        } else if (field == "events") {
+          webhook.events = v.items;
+        } else if (field == "timeout_ms") {
+          ASSIGN_OR_RETURN(webhook.timeout_ms, AsInt(v, fk, 100, 120000));
+        } else {
+          return unknown("name, url, secret, events, timeout_ms");
+        }
+      } else if (key == "notify.slack") {
+        if (field == "name") {
+          ASSIGN_OR_RETURN(slack.name, AsString(v, fk));
+        } else if (field == "webhook_url") {
+          ASSIGN_OR_RETURN(slack.webhook_url, AsString(v, fk));
+        } else if (field == "events") {
+          slack.events = v.items;
+        } else if (field == "timeout_ms") {
+          ASSIGN_OR_RETURN(slack.timeout_ms, AsInt(v, fk, 100, 120000));
+        } else {
+          return unknown("name, webhook_url, events, timeout_ms");
+        }
+      } else {
+        if (field == "name") {
+          ASSIGN_OR_RETURN(email.name, AsString(v, fk));
+        } else if (field == "smtp_url") {
+          ASSIGN_OR_RETURN(email.smtp_url, AsString(v, fk));
+        } else if (field == "username") {
+          ASSIGN_OR_RETURN(email.username, AsString(v, fk));
+        } else if (field == "password") {
+          ASSIGN_OR_RETURN(email.password, AsString(v, fk));
+        } else if (field == "starttls") {
+          ASSIGN_OR_RETURN(email.starttls, AsBool(v, fk));
+        } else if (field == "from") {
+          ASSIGN_OR_RETURN(email.from, AsString(v, fk));
+        } else if (field == "to") {
+          email.to = v.items;
+        } else if (field == "send_to_owner") {
+          ASSIGN_OR_RETURN(email.send_to_owner, AsBool(v, fk));
+        } else if (field == "events") {
+          email.events = v.items;
+        } else if (field == "timeout_ms") {
+          ASSIGN_OR_RETURN(email.timeout_ms, AsInt(v, fk, 100, 120000));
+        } else {
+          return unknown(
+              "name, smtp_url, username, password, starttls, from, to, send_to_owner, events, "
+              "timeout_ms");
+        }
+      }
+    }
+    const std::string where = Where(origin, entry) + ": " + base;
+    if (key == "notify.webhook") {
+      if (webhook.url.rfind("http://", 0) != 0 && webhook.url.rfind("https://", 0) != 0) {
+        return InvalidArgument(where + ".url must be an http:// or https:// URL");
+      }
+      config.notify_webhooks.push_back(std::move(webhook));
+    } else if (key == "notify.slack") {
+      if (slack.webhook_url.rfind("https://", 0) != 0 &&
+          slack.webhook_url.rfind("http://", 0) != 0) {
+        return InvalidArgument(where + ".webhook_url must be an http(s):// URL");
+      }
+      config.notify_slack.push_back(std::move(slack));
+    } else {
+      if (email.smtp_url.rfind("smtp://", 0) != 0 && email.smtp_url.rfind("smtps://", 0) != 0) {
+        return InvalidArgument(where + ".smtp_url must start with smtp:// or smtps://");
+      }
+      if (email.from.empty() || (email.to.empty() && !email.send_to_owner)) {
+        return InvalidArgument(where + " needs from and at least one address in to");
+      }
+      config.notify_email.push_back(std::move(email));
+    }
+  }
+  return Status::Ok();
+}
+
 Status Flatten(const toml::table& table, const std::string& prefix, std::string_view origin,
                std::vector<std::pair<std::string, RawValue>>& out, Config& config) {
   for (const auto& [k, node] : table) {
     const std::string key =
         prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (key == "notify.webhook" || key == "notify.slack" || key == "notify.email") {
+      RETURN_IF_ERROR(ParseChannels(key, node, origin, config));
+      continue;
+    }
     if (key == "pricing.overrides") {
       const toml::table* models = node.as_table();
       if (models == nullptr)

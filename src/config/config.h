@@ -25,6 +25,35 @@ struct PriceOverride {
   std::optional<RatePerMillion> input, output, cache_read, cache_write;
 };
 
+// [[notify.<channel>]] entries. `events` filters which events a channel gets (empty: all of
+// them: warning, critical, grace_period, suspended, restored, period_refresh, exempt, active,
+// and the operator alerts unpriced_model and dead_action).
+struct NotifyWebhook {
+  std::string name = "webhook";
+  std::string url;
+  std::string secret;  // HMAC-SHA256 key for X-Budgeteer-Signature
+  std::vector<std::string> events;
+  int64_t timeout_ms = 5000;
+};
+struct NotifySlack {
+  std::string name = "slack";
+  std::string webhook_url;
+  std::vector<std::string> events;
+  int64_t timeout_ms = 5000;
+};
+struct NotifyEmail {
+  std::string name = "email";
+  std::string smtp_url;  // smtp://host:port, smtps://host:port
+  std::string username;
+  std::string password;
+  bool starttls = false;
+  std::string from;
+  std::vector<std::string> to;
+  bool send_to_owner = true;  // also the principal's owner e-mail, when set
+  std::vector<std::string> events;
+  int64_t timeout_ms = 10000;
+};
+
 struct Config {
   // [ledger]
   std::string ledger_path;              // empty: the CLI's --db / $BUDGETEER_DB / ./budgeteer.db
@@ -52,6 +81,15 @@ struct Config {
   std::vector<std::string> viewer_tokens;
   std::string firehose_access_key;
   std::string enforce_mode = "log";
+  std::string enforce_webhook_url;     // [enforce.webhook] url, for mode = "webhook"
+  std::string enforce_webhook_secret;  // [enforce.webhook] secret
+  // [notify]
+  bool notify_log = true;  // [notify] log: every action also goes to the log channel
+  std::vector<NotifyWebhook> notify_webhooks;
+  std::vector<NotifySlack> notify_slack;
+  std::vector<NotifyEmail> notify_email;
+  // [outbox]
+  int64_t outbox_max_attempts = 8;
 };
 
 // One documented key.

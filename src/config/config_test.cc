@@ -64,6 +64,54 @@ output = "1"
   EXPECT_EQ(c->price_overrides[0].input->nanos, 200'000'000);
 }
 
+TEST(ConfigTest, ReadsNotificationChannels) {
+  auto c = ParseConfig(R"(
+[notify]
+log = false
+[[notify.webhook]]
+url = "http://127.0.0.1:9000/hook"
+secret = "whsec"
+events = ["suspended", "restored"]
+[[notify.slack]]
+webhook_url = "https://hooks.slack.com/services/T/B/X"
+[[notify.email]]
+smtp_url = "smtp://127.0.0.1:2525"
+from = "budgeteer@example.com"
+to = ["ops@example.com"]
+starttls = true
+[enforce]
+mode = "webhook"
+[enforce.webhook]
+url = "http://127.0.0.1:9001/enforce"
+secret = "ensec"
+)",
+                       "n.toml", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->notify_log);
+  ASSERT_EQ(c->notify_webhooks.size(), 1U);
+  EXPECT_EQ(c->notify_webhooks[0].name, "webhook:1");
+  EXPECT_EQ(c->notify_webhooks[0].events.size(), 2U);
+  ASSERT_EQ(c->notify_slack.size(), 1U);
+  ASSERT_EQ(c->notify_email.size(), 1U);
+  EXPECT_TRUE(c->notify_email[0].starttls);
+  EXPECT_EQ(c->enforce_webhook_url, "http://127.0.0.1:9001/enforce");
+
+  auto bad = ParseConfig(R"([[notify.email]]
+smtp_url = "http://x"
+from = "a@b"
+)",
+                         "b.toml", FakeEnv({}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("notify.email[1]"), std::string::npos);
+  auto typo = ParseConfig(R"([[notify.webhook]]
+url = "http://x"
+secrt = "s"
+)",
+                          "t.toml", FakeEnv({}));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("notify.webhook[1].secrt"), std::string::npos);
+}
+
 TEST(ConfigTest, EnvironmentOverridesTheFile) {
   auto c = ParseConfig("[defaults]\ngrace_period_seconds = 60\n", "t.toml",
                        FakeEnv({{"BUDGETEER_DEFAULTS_GRACE_PERIOD_SECONDS", "5"},
