@@ -41,7 +41,8 @@ test: build
 bench: build
 	bench/run.sh $(BUILD)
 
-# Ingest the bundled sample logs into a demo ledger and print the budget table.
+# Ingest the bundled sample logs and print the budget table, then start the service with the
+# demo traffic replay (Ctrl-C stops it).
 run: build
 	@rm -f $(DB) $(DB)-wal $(DB)-shm
 	@echo "== budgeteer ingest samples/*  (clock set to the end of the sample day)"
@@ -50,12 +51,12 @@ run: build
 	@echo "== budgeteer budgets list"
 	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:00:00Z budgets list
 	@echo
-	@echo "== budgeteer tick, five minutes later: the demo key's grace period has run out"
-	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:05:00Z tick
-	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:05:00Z budgets show 111122223333:BedrockAPIKey-demo
-	@echo
-	@echo "Ledger: $(DB). Try: $(BUILD)/budgeteer --db $(DB) usage --group-by model"
-	@echo "                    $(BUILD)/budgeteer --db $(DB) audit"
+	@echo "== budgeteer serve --demo   (demo config: samples/demo.toml; Ctrl-C to stop)"
+	@echo "   API:   http://127.0.0.1:8080/v1/budgets"
+	@echo "   token: demo-admin-token (admin), demo-viewer-token (viewer)"
+	@echo "   watch: curl -s -H 'Authorization: Bearer demo-viewer-token' http://127.0.0.1:8080/v1/budgets/000000000000:BedrockAPIKey-demo"
+	@echo "   The demo key warns after ~30 s, is over budget after ~42 s and suspended 30 s later."
+	@$(BUILD)/budgeteer --db $(DB) --config samples/demo.toml serve --demo
 
 lint: format tidy
 

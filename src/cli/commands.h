@@ -28,6 +28,7 @@ int RunOutbox(App& app, int64_t limit, bool json);
 int RunPricesList(App& app, bool json);
 int RunPricesShow(App& app, const std::string& model, bool json);
 // Runs the HTTP server and the scheduler until SIGTERM/SIGINT.
-int RunServe(App& app, const std::string& listen_override);
+// With `demo`, also replays demo traffic (see cli/demo.h).
+int RunServe(App& app, const std::string& listen_override, bool demo);
 
 }  // namespace budgeteer::cli

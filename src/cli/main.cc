@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
                                    "Run the HTTP server (Firehose ingest, REST API) and "
                                    "the scheduler until SIGTERM/SIGINT");
   std::string listen;
+  bool demo = false;
+  serve->add_flag("--demo", demo, "Replay clearly labelled demo traffic (what `make run` shows)");
   serve->add_option("--listen", listen,
                     "HOST:PORT (default: server.listen, 127.0.0.1:8080; "
                     "port 0 picks a free port)");
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
           "serve runs on the system clock; --now is for one-shot commands"));
       return;
     }
-    exit_code = WithApp(global, true, [&](App& app) { return RunServe(app, listen); });
+    exit_code = WithApp(global, true, [&](App& app) { return RunServe(app, listen, demo); });
   });
 
   // tick

@@ -11,13 +11,14 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/demo.h"
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/ingest_service.h"
 
 namespace budgeteer::cli {
 
-int RunServe(App& app, const std::string& listen_override) {
+int RunServe(App& app, const std::string& listen_override, bool demo) {
   // Block the shutdown signals in every thread; one thread waits for them with sigwait.
   sigset_t signals;
   sigemptyset(&signals);
@@ -82,6 +83,23 @@ int RunServe(App& app, const std::string& listen_override) {
   });
 
   std::atomic<bool> signalled{false};
+  std::thread demo_thread;
+  if (demo) {
+    std::cout << "budgeteer serve: DEMO TRAFFIC ON: synthetic records for "
+                 "000000000000:BedrockAPIKey-demo every 2 s (watch it at /v1/budgets)"
+              << std::endl;
+    demo_thread = std::thread([&] {
+      DemoTraffic traffic(*app.engine, engine_mu, *app.clock);
+      std::unique_lock<std::mutex> lock(stop_mu);
+      for (int round = 0; !stopping; ++round) {
+        lock.unlock();
+        traffic.Step(round);
+        lock.lock();
+        stop_cv.wait_for(lock, std::chrono::seconds(2), [&] { return stopping; });
+      }
+    });
+  }
+
   std::thread signal_waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -99,6 +117,7 @@ int RunServe(App& app, const std::string& listen_override) {
   }
   stop_cv.notify_all();
   scheduler.join();
+  if (demo_thread.joinable()) demo_thread.join();
   // Run() can also return on a listen error: then wake the waiter (the signal is blocked in
   // every thread, so it is only ever taken by sigwait).
   if (!signalled.load()) kill(getpid(), SIGTERM);
