@@ -255,6 +255,34 @@ TEST(EmailNotifier, SilentServerTimesOutRetryablyWithoutLeakingSecrets) {
   EXPECT_EQ(s.message().find("hunter2"), std::string::npos) << s.message();
 }
 
+TEST(EmailNotifier, LoneDotLinesAreStuffed) {
+  SmtpSink sink;
+  auto email = EmailNotifier::Create(Config(sink.Url()));
+  ASSERT_TRUE(email.ok());
+  ActionMessage m = SampleMessage();
+  m.payload = R"({"qualified":"a/b","message":"."})";
+  ASSERT_TRUE((*email)->Deliver(m).ok());
+  email->reset();
+  const auto messages = sink.messages();
+  ASSERT_EQ(messages.size(), 1U);
+  // The sink does not undo dot-stuffing: the lone "." arrives as "..", the rest follows.
+  EXPECT_NE(messages[0].data.find("What to do:\r\n..\r\n"), std::string::npos) << messages[0].data;
+  EXPECT_NE(messages[0].data.find("Bedrock Budgeteer, action 42"), std::string::npos);
+}
+
+TEST(EmailNotifier, StartTlsIsRequiredWhenConfigured) {
+  SmtpSink sink;  // does not offer STARTTLS
+  EmailConfig c = Config(sink.Url());
+  c.starttls = true;
+  auto email = EmailNotifier::Create(c);
+  ASSERT_TRUE(email.ok());
+  const Status s = (*email)->Deliver(SampleMessage());
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
+  EXPECT_FALSE(s.retryable());
+  email->reset();
+  EXPECT_TRUE(sink.messages().empty());
+}
+
 TEST(EmailNotifier, RejectsBadConfig) {
   EXPECT_EQ(EmailNotifier::Create(Config("http://mail.example.org")).status().code(),
             Code::kInvalidArgument);

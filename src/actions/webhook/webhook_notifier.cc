@@ -6,6 +6,7 @@
 #include <charconv>
 #include <vector>
 
+#include "actions/payload.h"
 #include "util/constant_time.h"
 #include "util/json_writer.h"
 
@@ -86,8 +87,10 @@ std::string WebhookBody(const ActionMessage& message) {
   w.Key("payload");
   if (message.payload.empty()) {
     w.Null();
-  } else {
+  } else if (PayloadFields::Parse(message.payload).ok()) {
     w.RawJson(message.payload);
+  } else {
+    w.String(message.payload);  // never emit invalid JSON: a malformed payload goes as text
   }
   w.EndObject();
   return w.Take();

@@ -5,6 +5,7 @@
 // Request: POST <url>, Content-Type: application/json, body
 //   {"action_id":42,"kind":"notify","event":"warning","sent_at":"2026-01-31T12:00:00Z",
 //    "payload":{...the outbox payload, as written by engine/events.cc...}}
+// (a payload that is not a JSON object is sent as a JSON string; an empty one as null).
 // Headers:
 //   X-Budgeteer-Timestamp: <unix seconds of sent_at>
 //   X-Budgeteer-Signature: sha256=<lower-case hex HMAC-SHA256(secret, "<timestamp>.<body>")>

@@ -63,6 +63,15 @@ TEST(WebhookNotifier, PostsSignedBodyWithHeaders) {
   EXPECT_FALSE(VerifyWebhookSignature("s3cret-key", ts, r.body, "", m.now));
 }
 
+TEST(WebhookBody, AlwaysValidJson) {
+  ActionMessage m = SampleMessage();
+  m.payload = "not \"json";
+  EXPECT_EQ(WebhookBody(m), R"({"action_id":42,"kind":"notify","event":"grace_period",)"
+                            R"("sent_at":"2026-01-31T12:00:00Z","payload":"not \"json"})");
+  m.payload.clear();
+  EXPECT_NE(WebhookBody(m).find(R"("payload":null})"), std::string::npos);
+}
+
 TEST(WebhookNotifier, ReusesTheHandleForSeveralMessages) {
   HttpReceiver receiver;
   auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
