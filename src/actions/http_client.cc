@@ -82,7 +82,12 @@ Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_vie
     list = next;
   }
   // Suppress curl's "Expect: 100-continue" round trip for larger bodies.
-  list = curl_slist_append(list, "Expect:");
+  curl_slist* with_expect = curl_slist_append(list, "Expect:");
+  if (with_expect == nullptr) {
+    curl_slist_free_all(list);
+    return Internal("curl_slist_append failed");
+  }
+  list = with_expect;
   std::string response;
   curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -31,6 +31,14 @@ std::string Mrkdwn(std::string_view text) {
   return out;
 }
 
+// At most `bytes` bytes of UTF-8 text, never cutting a character in two.
+std::string Truncate(const std::string& text, size_t bytes) {
+  if (text.size() <= bytes) return text;
+  size_t end = bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 struct Headline {
   const char* emoji;
   const char* title;
@@ -82,7 +90,7 @@ std::string SlackMessageJson(const ActionMessage& message) {
   // Header: plain text, at most 150 characters.
   std::string title = std::string(headline.emoji) + " " + headline.title;
   if (!who.empty()) title += ": " + who;
-  if (title.size() > 150) title = title.substr(0, 147) + "...";
+  if (title.size() > 150) title = Truncate(title, 147) + "...";
   w.BeginObject().Field("type", "header").Key("text");
   w.BeginObject().Field("type", "plain_text").Field("text", title).Field("emoji", true).EndObject();
   w.EndObject();
@@ -117,7 +125,7 @@ std::string SlackMessageJson(const ActionMessage& message) {
   }
 
   if (!what.empty()) {
-    if (what.size() > 2900) what = what.substr(0, 2900) + "...";
+    if (what.size() > 2900) what = Truncate(what, 2900) + "...";
     w.BeginObject().Field("type", "section").Key("text");
     TextObject(w, "mrkdwn", Mrkdwn(what));
     w.EndObject();

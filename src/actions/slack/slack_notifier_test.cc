@@ -76,6 +76,19 @@ TEST(SlackMessageJson, EmojiByStateAndPeriodEndWithoutDeadline) {
   EXPECT_EQ(json.find("Suspension at"), std::string::npos) << json;
 }
 
+TEST(SlackMessageJson, LongHeaderIsCutOnACharacterBoundary) {
+  ActionMessage m = SampleMessage("notify", "warning");
+  std::string name;
+  for (int i = 0; i < 100; ++i) name += "é";
+  m.payload = R"({"qualified":")" + name + R"(","message":"x"})";
+  simdjson::dom::parser parser;
+  const std::string json = SlackMessageJson(m);
+  const simdjson::dom::element doc = parser.parse(json);  // throws on invalid UTF-8
+  const std::string_view title = doc["blocks"].at(0)["text"]["text"];
+  EXPECT_LE(title.size(), 150U);
+  EXPECT_EQ(title.substr(title.size() - 3), "...");
+}
+
 TEST(SlackMessageJson, OperatorAlert) {
   ActionMessage m;
   m.action_id = 9;
