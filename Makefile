@@ -10,7 +10,7 @@ DB ?= budgeteer-demo.db
 # Debian packages the build, the tests and the benchmarks need.
 DEBS := build-essential cmake ninja-build ccache pkg-config git \
         libsimdjson-dev libtomlplusplus-dev libcli11-dev libsqlite3-dev sqlite3 zlib1g-dev \
-        libxxhash-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev \
+        libxxhash-dev libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
         clang-format clang-tidy python3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "actions/webhook/webhook_notifier.h"
 #include "core/clock.h"
 #include "formats/input.h"
 #include "tests/cli_harness.h"
@@ -28,8 +30,11 @@ constexpr char kAccessKey[] = "fh-secret-key";
 
 class ServeE2E : public ::testing::Test {
  protected:
+  // Extra TOML appended to the test config (notification channels).
+  virtual std::string ExtraConfig() { return ""; }
+
   void SetUp() override {
-    config_ = h_.Write("serve.toml", R"(
+    config_ = h_.Write("serve.toml", ExtraConfig() + R"(
 [auth]
 admin_tokens = ["alice:adm1n-token"]
 viewer_tokens = ["v1ewer-token"]
@@ -303,6 +308,82 @@ TEST_F(ServeE2E, SchedulerSuspendsWithinASecondOfTheDeadlineAndShutsDownGraceful
   ASSERT_EQ(waitpid(pid_, &wstatus, 0), pid_);
   pid_ = 0;
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+}
+
+// A webhook receiver that fails its first two requests with 500, then accepts; and a Slack
+// receiver. Each transition must arrive exactly once per channel (by action id), signed.
+class ServeNotifyE2E : public ServeE2E {
+ protected:
+  void SetUp() override {
+    receiver_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (++hook_calls_ <= 2) {
+        res.status = 500;
+        return;
+      }
+      const bool valid = VerifyWebhookSignature(
+          "whsec-test", req.get_header_value("X-Budgeteer-Timestamp"), req.body,
+          req.get_header_value("X-Budgeteer-Signature"), SystemClock().Now());
+      if (!valid) ++bad_signatures_;
+      hook_actions_.push_back(req.get_header_value("X-Budgeteer-Action-Id"));
+      hook_bodies_.push_back(req.body);
+      res.status = 200;
+    });
+    receiver_.Post("/slack", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      slack_bodies_.push_back(req.body);
+      res.status = 200;
+    });
+    receiver_port_ = receiver_.bind_to_any_port("127.0.0.1");
+    receiver_thread_ = std::thread([this] { receiver_.listen_after_bind(); });
+    ServeE2E::SetUp();
+  }
+  void TearDown() override {
+    ServeE2E::TearDown();
+    receiver_.stop();
+    receiver_thread_.join();
+  }
+  std::string ExtraConfig() override {
+    return "[[notify.webhook]]\nname = \"ops\"\nurl = \"http://127.0.0.1:" +
+           std::to_string(receiver_port_) +
+           "/hook\"\nsecret = \"whsec-test\"\n[[notify.slack]]\nwebhook_url = \"http://127.0.0.1:" +
+           std::to_string(receiver_port_) + "/slack\"\nevents = [\"suspended\"]\n";
+  }
+
+  httplib::Server receiver_;
+  int receiver_port_ = 0;
+  std::thread receiver_thread_;
+  std::mutex mu_;
+  int hook_calls_ = 0;
+  int bad_signatures_ = 0;
+  std::vector<std::string> hook_actions_;
+  std::vector<std::string> hook_bodies_;
+  std::vector<std::string> slack_bodies_;
+};
+
+TEST_F(ServeNotifyE2E, TransitionsAreNotifiedOncePerChannelWithRetries) {
+  // warning, critical, grace_period (and, 2 s later, suspended).
+  ASSERT_EQ(PostFirehose(Delivery("n1", {Record("n1", 2'800'000)}))->status, 200);
+  ASSERT_EQ(PostFirehose(Delivery("n2", {Record("n2", 800'000)}))->status, 200);
+  ASSERT_EQ(PostFirehose(Delivery("n3", {Record("n3", 400'000)}))->status, 200);
+  // Backoff after two failures is ~1 s + ~2 s (+ jitter); the deadline passes after 2 s.
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (hook_actions_.size() >= 4 && !slack_bodies_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(hook_actions_.size(), 4U);  // warning, critical, grace_period, suspended
+  std::set<std::string> unique(hook_actions_.begin(), hook_actions_.end());
+  EXPECT_EQ(unique.size(), 4U) << "a transition was delivered twice";
+  EXPECT_EQ(bad_signatures_, 0);
+  std::set<std::string> events;
+  for (const auto& body : hook_bodies_) events.insert(JsonValue(body, "event"));
+  EXPECT_EQ(events, (std::set<std::string>{"warning", "critical", "grace_period", "suspended"}));
+  ASSERT_EQ(slack_bodies_.size(), 1U);  // only "suspended" is routed to Slack
+  EXPECT_NE(slack_bodies_[0].find("BedrockAPIKey-abc"), std::string::npos);
 }
 
 }  // namespace

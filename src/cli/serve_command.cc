@@ -10,13 +10,88 @@
 #include <mutex>
 #include <thread>
 
+#include "actions/email/email_notifier.h"
+#include "actions/log/log_enforcer.h"
+#include "actions/log/log_notifier.h"
+#include "actions/slack/slack_notifier.h"
+#include "actions/webhook/webhook_notifier.h"
 #include "cli/commands.h"
 #include "cli/demo.h"
+#include "engine/dispatcher.h"
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/ingest_service.h"
 
 namespace budgeteer::cli {
+
+namespace {
+
+std::string StripPrefix(const std::string& name, const std::string& prefix) {
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+// The notification channels and the enforcer the config asks for.
+struct Channels {
+  std::vector<std::unique_ptr<Notifier>> notifiers;
+  std::vector<Route> routes;
+  std::unique_ptr<Enforcer> enforcer;
+};
+
+Result<Channels> BuildChannels(const Config& config) {
+  Channels c;
+  auto add = [&](std::unique_ptr<Notifier> n, const std::vector<std::string>& events) {
+    c.routes.push_back(Route{n.get(), events});
+    c.notifiers.push_back(std::move(n));
+  };
+  if (config.notify_log) add(std::make_unique<LogNotifier>(), {});
+  for (const NotifyWebhook& w : config.notify_webhooks) {
+    WebhookConfig wc;
+    wc.name = StripPrefix(w.name, "webhook:");
+    wc.url = w.url;
+    wc.secret = w.secret;
+    wc.timeout_ms = w.timeout_ms;
+    ASSIGN_OR_RETURN(auto n, WebhookNotifier::Create(wc));
+    add(std::move(n), w.events);
+  }
+  for (const NotifySlack& s : config.notify_slack) {
+    SlackConfig sc;
+    sc.name = StripPrefix(s.name, "slack:");
+    sc.webhook_url = s.webhook_url;
+    sc.timeout_ms = s.timeout_ms;
+    ASSIGN_OR_RETURN(auto n, SlackNotifier::Create(sc));
+    add(std::move(n), s.events);
+  }
+  for (const NotifyEmail& e : config.notify_email) {
+    EmailConfig ec;
+    ec.name = StripPrefix(e.name, "email:");
+    ec.smtp_url = e.smtp_url;
+    ec.username = e.username;
+    ec.password = e.password;
+    ec.from = e.from;
+    ec.to = e.to;
+    ec.starttls = e.starttls;
+    ec.send_to_owner = e.send_to_owner;
+    ec.timeout_ms = e.timeout_ms;
+    ASSIGN_OR_RETURN(auto n, EmailNotifier::Create(ec));
+    add(std::move(n), e.events);
+  }
+  if (config.enforce_mode == "webhook") {
+    WebhookConfig wc;
+    wc.name = "enforce";
+    wc.url = config.enforce_webhook_url;
+    wc.secret = config.enforce_webhook_secret;
+    ASSIGN_OR_RETURN(c.enforcer, WebhookEnforcer::Create(wc));
+  } else if (config.enforce_mode == "iam") {
+    return InvalidArgument(
+        "enforce.mode = \"iam\" is not available yet (it comes with the AWS integration); use "
+        "\"log\" or \"webhook\"");
+  } else {
+    c.enforcer = std::make_unique<LogEnforcer>();
+  }
+  return c;
+}
+
+}  // namespace
 
 int RunServe(App& app, const std::string& listen_override, bool demo) {
   // Block the shutdown signals in every thread; one thread waits for them with sigwait.
@@ -32,6 +107,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   std::mutex engine_mu;
   std::atomic<int64_t> last_tick_ms{0};
   const TokenAuth auth(app.config.admin_tokens, app.config.viewer_tokens);
+  auto channels = BuildChannels(app.config);
+  if (!channels.ok()) return PrintError(channels.status().WithContext("config"));
   Metrics metrics;
   IngestService ingest(*app.engine, engine_mu, *app.clock, app.config.firehose_access_key,
                        app.config.limits, &metrics);
@@ -83,6 +160,26 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   });
 
   std::atomic<bool> signalled{false};
+  // The outbox dispatcher: routes and delivers actions (network I/O outside the ledger lock).
+  DispatchPolicy policy;
+  policy.max_attempts = static_cast<int>(app.config.outbox_max_attempts);
+  Dispatcher dispatcher(*app.store, engine_mu, *app.clock, channels->routes,
+                        channels->enforcer.get(), policy);
+  std::thread dispatch_thread([&] {
+    std::unique_lock<std::mutex> lock(stop_mu);
+    while (!stopping) {
+      lock.unlock();
+      auto round = dispatcher.RunOnce();
+      if (!round.ok()) {
+        std::cerr << "dispatcher: " << round.status().message() << '\n';
+      }
+      lock.lock();
+      // Back to work at once when a round was busy; otherwise look again shortly.
+      const bool busy = round.ok() && (round->routed + round->delivered + round->failed) > 0;
+      stop_cv.wait_for(lock, std::chrono::milliseconds(busy ? 0 : 200), [&] { return stopping; });
+    }
+  });
+
   std::thread demo_thread;
   if (demo) {
     std::cout << "budgeteer serve: DEMO TRAFFIC ON: synthetic records for "
@@ -117,6 +214,7 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   }
   stop_cv.notify_all();
   scheduler.join();
+  dispatch_thread.join();
   if (demo_thread.joinable()) demo_thread.join();
   // Run() can also return on a listen error: then wake the waiter (the signal is blocked in
   // every thread, so it is only ever taken by sigwait).
