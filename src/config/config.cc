@@ -305,7 +305,9 @@ Status ParseChannels(const std::string& key, const toml::node& node, std::string
     email.name = "email:" + std::to_string(index);
     for (const auto& [field_key, value] : *t) {
       const std::string field(field_key.str());
-      const std::string fk = base + "." + field;
+      std::string fk = base;
+      fk += '.';
+      fk += field;
       RawValue v;
       v.where = Where(origin, value);
       if (const toml::array* arr = value.as_array()) {
