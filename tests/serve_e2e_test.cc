@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 #include "actions/webhook/webhook_notifier.h"
 #include "core/clock.h"
+#include "core/money.h"
 #include "formats/input.h"
 #include "tests/cli_harness.h"
 
@@ -53,6 +55,13 @@ grace_period_seconds = 2
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+  }
+
+  void KillHard() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+    port_ = 0;
   }
 
   void Start() {
@@ -308,6 +317,71 @@ TEST_F(ServeE2E, SchedulerSuspendsWithinASecondOfTheDeadlineAndShutsDownGraceful
   ASSERT_EQ(waitpid(pid_, &wstatus, 0), pid_);
   pid_ = 0;
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+}
+
+TEST_F(ServeE2E, GraceDeadlineThatFellDueWhileDownIsActedOnAtRestart) {
+  ASSERT_EQ(PostFirehose(Delivery("d1", {Record("d1", 4'000'000)}))->status, 200);
+  KillHard();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the 2 s deadline passes
+  Start();
+  std::string status;
+  for (int i = 0; i < 30 && status != "suspended"; ++i) {
+    status = JsonValue(Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token"), "status");
+    if (status != "suspended") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, "suspended");  // within about a second of the restart
+}
+
+TEST_F(ServeE2E, KilledWhileDeliveriesAreInFlightThenRetriedGivesExactTotals) {
+  // 120 deliveries of 25 records for 6 principals; the server is killed with SIGKILL while a
+  // client sends them; after a restart the client re-sends every delivery not acknowledged
+  // (as Firehose does) — and, to be hard on it, the acknowledged ones too.
+  constexpr int kDeliveries = 120;
+  constexpr int kPerDelivery = 25;
+  std::vector<std::string> bodies;
+  std::map<std::string, int64_t> expected_nanos;
+  for (int d = 0; d < kDeliveries; ++d) {
+    std::vector<std::string> records;
+    for (int k = 0; k < kPerDelivery; ++k) {
+      LogRecord r;
+      r.request_id = "k-" + std::to_string(d) + "-" + std::to_string(k);
+      const std::string name = "key-" + std::to_string((d + k) % 6);
+      r.arn = "arn:aws:iam::111122223333:user/" + name;
+      r.input = 1000 + d;  // Claude 3 Haiku: 250 nano-dollars per input token
+      r.timestamp = SystemClock().Now().PlusSeconds(-60).ToRfc3339();
+      expected_nanos[name] += r.input * 250;
+      records.push_back(r.Json());
+    }
+    bodies.push_back(Delivery("del-" + std::to_string(d), records));
+  }
+  std::vector<bool> acked(kDeliveries, false);
+  std::thread killer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    kill(pid_, SIGKILL);
+  });
+  for (int d = 0; d < kDeliveries; ++d) {
+    auto res = PostFirehose(bodies[static_cast<size_t>(d)]);
+    acked[static_cast<size_t>(d)] = res && res->status == 200;
+  }
+  killer.join();
+  waitpid(pid_, nullptr, 0);
+  pid_ = 0;
+  port_ = 0;
+  Start();
+  int resent = 0;
+  for (int d = 0; d < kDeliveries; ++d) {
+    auto res = PostFirehose(bodies[static_cast<size_t>(d)]);
+    ASSERT_TRUE(res && res->status == 200);
+    if (!acked[static_cast<size_t>(d)]) ++resent;
+  }
+  std::cout << "[ crash  ] " << kDeliveries - resent << " deliveries acknowledged before the kill, "
+            << resent << " re-sent after it\n";
+  const std::string list = Get("/v1/budgets", "v1ewer-token");
+  for (const auto& [name, nanos] : expected_nanos) {
+    const size_t at = list.find("\"principal\":\"" + name + "\"");
+    ASSERT_NE(at, std::string::npos) << name;
+    EXPECT_EQ(JsonValue(list, "spent_usd", at), Money::FromNanos(nanos).ToUsd()) << name;
+  }
 }
 
 // A webhook receiver that fails its first two requests with 500, then accepts; and a Slack
