@@ -164,6 +164,7 @@ struct HttpServer::Impl {
   }
 
   void Routes() {
+    server.set_tcp_nodelay(true);  // replies are small: do not wait for delayed ACKs
     server.set_payload_max_length(limits.max_body_bytes);
     server.set_read_timeout(limits.read_timeout_seconds, 0);
     server.set_write_timeout(limits.write_timeout_seconds, 0);
