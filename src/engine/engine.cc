@@ -156,6 +156,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       const RequestIdSet::Key id_key = RequestIdSet::KeyOf(r.request_id.str());
       if (seen_.Contains(id_key)) {
         ++outcome.duplicates;
+        outcome.duplicate_indices.push_back(i);
         continue;
       }
       if (r.timestamp > future_limit) {

@@ -49,6 +49,7 @@ struct BatchOutcome {
   int64_t unpriced = 0;  // priced by the unknown-model rule
   Money cost;            // total cost of the applied records
   std::vector<BatchRejection> rejected;
+  std::vector<size_t> duplicate_indices;  // positions of the duplicates in the batch
   int64_t transitions = 0;
 };
 

@@ -26,6 +26,71 @@ class CollectingSink final : public RecordSink {
 
 }  // namespace
 
+GroupCommit::Outcome GroupCommit::Apply(std::vector<UsageRecord> records,
+                                        const std::string& source) {
+  auto slot = std::make_shared<Slot>();
+  slot->records = std::move(records);
+  std::unique_lock<std::mutex> lock(mu_);
+  pending_.push_back(slot);
+  while (!slot->done) {
+    if (!leading_) {
+      Lead(lock, source);
+    } else {
+      cv_.wait(lock);
+    }
+  }
+  return slot->outcome;
+}
+
+void GroupCommit::Lead(std::unique_lock<std::mutex>& lock, const std::string& source) {
+  leading_ = true;
+  // Take the waiting deliveries, oldest first, up to the batch size (always at least one).
+  std::vector<std::shared_ptr<Slot>> batch;
+  size_t total = 0;
+  size_t take = 0;
+  while (take < pending_.size() &&
+         (take == 0 || total + pending_[take]->records.size() <= max_records_)) {
+    total += pending_[take]->records.size();
+    ++take;
+  }
+  batch.assign(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(take));
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(take));
+  lock.unlock();
+
+  std::vector<UsageRecord> records;
+  records.reserve(total);
+  std::vector<size_t> ends;  // end offset of each slot's records
+  for (const auto& s : batch) {
+    for (UsageRecord& r : s->records) records.push_back(std::move(r));
+    ends.push_back(records.size());
+  }
+  Result<BatchOutcome> outcome = Status(Code::kInternal, "not applied");
+  {
+    std::lock_guard<std::mutex> engine_lock(engine_mu_);
+    outcome = engine_.ApplyBatch(records, source);
+  }
+  lock.lock();
+  size_t begin = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Outcome& o = batch[i]->outcome;
+    o.status = outcome.ok() ? Status::Ok() : outcome.status();
+    const int64_t count = static_cast<int64_t>(ends[i] - begin);
+    if (outcome.ok()) {
+      for (const BatchRejection& r : outcome->rejected) {
+        if (r.index >= begin && r.index < ends[i]) ++o.rejected;
+      }
+      for (size_t d : outcome->duplicate_indices) {
+        if (d >= begin && d < ends[i]) ++o.duplicates;
+      }
+      o.applied = count - o.rejected - o.duplicates;
+    }
+    batch[i]->done = true;
+    begin = ends[i];
+  }
+  leading_ = false;
+  cv_.notify_all();
+}
+
 HttpReply IngestService::FirehoseError(int status, std::string_view request_id,
                                        const std::string& message) {
   JsonWriter w;
@@ -77,21 +142,17 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
   if (!delivery.ok()) {
     return FirehoseError(400, request.request_id_header, delivery.status().message());
   }
-  {
-    std::lock_guard<std::mutex> lock(engine_mu_);
-    auto outcome = engine_.ApplyBatch(sink.records, "firehose");
-    if (!outcome.ok()) {
-      // Not acknowledged: Firehose retries the delivery, and de-duplication makes that safe.
-      return FirehoseError(outcome.status().retryable() ? 503 : 500, delivery->request_id,
-                           outcome.status().message());
-    }
-    if (metrics_ != nullptr) {
-      metrics_->ObserveDecision(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
-      metrics_->CountRecords(
-          "firehose", outcome->applied, outcome->duplicates,
-          static_cast<int64_t>(sink.rejections.size() + outcome->rejected.size()));
-    }
+  const GroupCommit::Outcome outcome = group_.Apply(std::move(sink.records), "firehose");
+  if (!outcome.status.ok()) {
+    // Not acknowledged: Firehose retries the delivery, and de-duplication makes that safe.
+    return FirehoseError(outcome.status.retryable() ? 503 : 500, delivery->request_id,
+                         outcome.status.message());
+  }
+  if (metrics_ != nullptr) {
+    metrics_->ObserveDecision(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
+    metrics_->CountRecords("firehose", outcome.applied, outcome.duplicates,
+                           static_cast<int64_t>(sink.rejections.size()) + outcome.rejected);
   }
   JsonWriter w;
   w.BeginObject()

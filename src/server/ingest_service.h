@@ -3,9 +3,12 @@
 // Thread-safe: parsing runs on the caller's thread; the engine is used under `engine_mu`.
 #pragma once
 
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "engine/engine.h"
@@ -27,6 +30,40 @@ struct FirehoseRequest {
   std::string_view body;
 };
 
+// Group commit: concurrent deliveries are applied together in one ledger transaction (one
+// fsync) by whichever request finds no commit in progress (the leader); the others wait until
+// the transaction that holds their records has committed. Each caller learns the fate of its
+// own records. Thread-safe.
+class GroupCommit {
+ public:
+  GroupCommit(Engine& engine, std::mutex& engine_mu, size_t max_records = 20'000)
+      : engine_(engine), engine_mu_(engine_mu), max_records_(max_records) {}
+
+  struct Outcome {
+    Status status;        // of the transaction that held the records
+    int64_t applied = 0;  // of this caller's records
+    int64_t duplicates = 0;
+    int64_t rejected = 0;
+  };
+  Outcome Apply(std::vector<UsageRecord> records, const std::string& source);
+
+ private:
+  struct Slot {
+    std::vector<UsageRecord> records;
+    Outcome outcome;
+    bool done = false;
+  };
+  void Lead(std::unique_lock<std::mutex>& lock, const std::string& source);
+
+  Engine& engine_;
+  std::mutex& engine_mu_;
+  const size_t max_records_;
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Slot>> pending_;
+  bool leading_ = false;
+};
+
 class IngestService {
  public:
   // `access_key` empty disables the Firehose endpoint (every delivery is refused).
@@ -37,7 +74,8 @@ class IngestService {
         clock_(clock),
         access_key_(std::move(access_key)),
         limits_(limits),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        group_(engine, engine_mu) {}
 
   // Firehose contract: 200 with exactly {"requestId":<same>,"timestamp":<ms>} once the batch is
   // durably applied; 401 for a wrong key; 400 for a body that is not a delivery; 413 when the
@@ -54,6 +92,7 @@ class IngestService {
   const std::string access_key_;
   const ParseLimits limits_;
   Metrics* metrics_;
+  GroupCommit group_;
 };
 
 }  // namespace budgeteer
