@@ -42,13 +42,24 @@ Result<BudgetSettings> ParseFingerprint(const std::string& text) {
   return s;
 }
 
-// Writes the audit entry and outbox actions of each transition.
+// Writes the audit entry and outbox actions of each transition. `states`, when given, holds the
+// principal's state right after each transition (a batch can cross several thresholds; each
+// entry and notification must show the figures of its own moment, not the batch's end).
 Status RecordTransitions(LedgerTxn& txn, const PrincipalRow& row, const BudgetSettings& settings,
-                         const std::vector<Transition>& transitions, const std::string& actor) {
-  for (const Transition& t : transitions) {
+                         const std::vector<Transition>& transitions, const std::string& actor,
+                         const std::vector<BudgetState>* states = nullptr) {
+  for (size_t i = 0; i < transitions.size(); ++i) {
+    const Transition& t = transitions[i];
+    PrincipalRow at_moment;
+    const PrincipalRow* shown = &row;
+    if (states != nullptr && i < states->size()) {
+      at_moment = row;
+      at_moment.state = (*states)[i];
+      shown = &at_moment;
+    }
     ASSIGN_OR_RETURN(const int64_t audit_id,
-                     txn.AppendAudit(TransitionAudit(row, settings, t, actor)));
-    for (OutboxAction& action : TransitionActions(row, settings, t, actor)) {
+                     txn.AppendAudit(TransitionAudit(*shown, settings, t, actor)));
+    for (OutboxAction& action : TransitionActions(*shown, settings, t, actor)) {
       action.audit_id = audit_id;
       RETURN_IF_ERROR(txn.AppendOutbox(action).status());
     }
@@ -206,7 +217,9 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         // (as the scheduler would have).
         p.batch = batch_id;
         p.transitions.clear();
+        p.states.clear();
         if (AdvanceTime(p.settings, p.row.state, now, p.transitions)) p.needs_full_write = true;
+        p.states.resize(p.transitions.size(), p.row.state);
         touched.push_back(&p);
       }
 
@@ -258,6 +271,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       if (r.timestamp >= state.period.end) {
         // Within the clock-skew allowance but past the period end: the next period has begun.
         if (AdvanceTime(p.settings, state, r.timestamp, p.transitions)) p.needs_full_write = true;
+        p.states.resize(p.transitions.size(), state);
       }
       Period attributed = state.period;
       if (r.timestamp < state.period.start) {
@@ -267,6 +281,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         ++outcome.late;
       } else {
         ApplySpend(p.settings, state, priced.cost, now, p.transitions);
+        p.states.resize(p.transitions.size(), state);
       }
       if (r.timestamp > p.row.last_seen) p.row.last_seen = r.timestamp;
       row.period_start_ms = attributed.start.unix_millis();
@@ -288,7 +303,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       } else {
         RETURN_IF_ERROR(txn.UpdatePrincipalSpend(p->row));
       }
-      RETURN_IF_ERROR(RecordTransitions(txn, p->row, p->settings, p->transitions, kSystemActor));
+      RETURN_IF_ERROR(
+          RecordTransitions(txn, p->row, p->settings, p->transitions, kSystemActor, &p->states));
       outcome.transitions += static_cast<int64_t>(p->transitions.size());
     }
     IngestBatchRow batch;

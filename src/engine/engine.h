@@ -163,6 +163,7 @@ class Engine {
     // Set when more than spent/last_seen changed (new, refreshed, or a transition).
     bool needs_full_write = false;
     std::vector<Transition> transitions;
+    std::vector<BudgetState> states;  // the state right after each of `transitions`
   };
   std::unordered_map<PrincipalKey, CachedPrincipal, PrincipalKeyHash> principals_;
   uint64_t batch_counter_ = 0;

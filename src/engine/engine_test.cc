@@ -124,6 +124,19 @@ TEST_F(EngineTest, ThresholdTransitionsWriteAuditAndOutbox) {
   EXPECT_EQ(suspend_actions, 1);
 }
 
+TEST_F(EngineTest, EachTransitionShowsTheFiguresOfItsOwnMoment) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  // One batch crosses warning ($0.70) and then critical ($0.90).
+  Apply({Haiku("a", 2'800'000, kKey, at), Haiku("b", 800'000, kKey, at)});
+  auto outbox = store_->ListOutbox(100);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 2U);
+  for (const auto& a : *outbox) {
+    const std::string want = a.event == "warning" ? R"("spent_usd":0.7,)" : R"("spent_usd":0.9,)";
+    EXPECT_NE(a.payload.find(want), std::string::npos) << a.event << ": " << a.payload;
+  }
+}
+
 TEST_F(EngineTest, AssumedRolesAndRequestMetadata) {
   const Timestamp at = T("2026-03-01T11:00:00Z");
   UsageRecord r = Haiku("x", 1000, "arn:aws:sts::111122223333:assumed-role/TeamRole/alice", at);
