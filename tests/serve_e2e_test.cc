@@ -230,6 +230,16 @@ TEST_F(ServeE2E, RestReadsAndActionsNeedTheRightRole) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(JsonValue(res->body, "status"), "suspended");
+  res = Client().Post("/v1/budgets/BedrockAPIKey-abc/restore", admin, R"({"forse": true})",
+                      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("unknown field 'forse'"), std::string::npos) << res->body;
+  res = Client().Post("/v1/budgets/BedrockAPIKey-abc/restore", admin, R"({"force": true})",
+                      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "status"), "active");
   res = Client().Post("/v1/budgets/nobody/reset", admin, "{}", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);

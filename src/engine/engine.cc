@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +23,17 @@ std::string DefaultsFingerprint(const BudgetSettings& s) {
          s.period.ToString();
 }
 
+// A whole number stored by us in the ledger (meta values, group keys); never throws.
+Result<int64_t> StoredInt(std::string_view text, std::string_view what) {
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return DataLoss("ledger " + std::string(what) + " '" + std::string(text) +
+                    "' is not a whole number");
+  }
+  return out;
+}
+
 Result<BudgetSettings> ParseFingerprint(const std::string& text) {
   BudgetSettings s;
   std::vector<std::string> parts;
@@ -35,9 +47,11 @@ Result<BudgetSettings> ParseFingerprint(const std::string& text) {
   if (parts.size() != 5)
     return DataLoss("ledger meta '" + std::string(kDefaultsMetaKey) + "' is malformed");
   ASSIGN_OR_RETURN(s.limit, Money::ParseUsd(parts[0]));
-  s.warn_percent = std::stoi(parts[1]);
-  s.critical_percent = std::stoi(parts[2]);
-  s.grace_seconds = std::stoll(parts[3]);
+  ASSIGN_OR_RETURN(const int64_t warn, StoredInt(parts[1], kDefaultsMetaKey));
+  ASSIGN_OR_RETURN(const int64_t critical, StoredInt(parts[2], kDefaultsMetaKey));
+  ASSIGN_OR_RETURN(s.grace_seconds, StoredInt(parts[3], kDefaultsMetaKey));
+  s.warn_percent = static_cast<int>(warn);
+  s.critical_percent = static_cast<int>(critical);
   ASSIGN_OR_RETURN(s.period, PeriodSpec::Parse(parts[4]));
   return s;
 }
@@ -342,7 +356,10 @@ Result<int64_t> Engine::RollUp() {
     RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
       rolled = 0;
       ASSIGN_OR_RETURN(std::optional<std::string> mark, txn.GetMeta(kWatermarkKey));
-      const int64_t after = mark ? std::stoll(*mark) : 0;
+      int64_t after = 0;
+      if (mark) {
+        ASSIGN_OR_RETURN(after, StoredInt(*mark, kWatermarkKey));
+      }
       std::unordered_map<AggKey, UsageAggregate, AggKeyHash> hourly;
       std::map<std::pair<int64_t, int64_t>, Money> period_spend;
       int64_t last = after;
@@ -641,7 +658,8 @@ Result<UsageReport> Engine::Usage(const UsageRequest& request) {
   for (UsageQueryRow& r : rows) {
     std::string key = r.key;
     if (q.group_by == UsageQuery::GroupBy::kPrincipal) {
-      auto it = names.find(std::stoll(r.key));
+      auto id = StoredInt(r.key, "usage group key");
+      auto it = id.ok() ? names.find(*id) : names.end();
       if (it != names.end()) key = it->second;
     }
     report.rows.emplace_back(std::move(key), std::move(r));

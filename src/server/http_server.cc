@@ -101,6 +101,43 @@ Result<SettingsPatch> ParsePatch(const std::string& body) {
   return patch;
 }
 
+// The optional body of POST /v1/budgets/{principal}/{action}: {"force":true} for restore,
+// {"off":true} for exempt; empty means neither.
+struct ActionFlags {
+  bool force = false;
+  bool off = false;
+};
+Result<ActionFlags> ParseActionBody(const std::string& body) {
+  ActionFlags flags;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return flags;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(obj) != simdjson::SUCCESS) {
+    return InvalidArgument("the body must be a JSON object such as {\"force\": true}");
+  }
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    std::string_view key;
+    bool value = false;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS ||
+        field.value().get_bool().get(value) != simdjson::SUCCESS) {
+      return InvalidArgument("expected boolean fields \"force\" or \"off\"");
+    }
+    if (key == "force") {
+      flags.force = value;
+    } else if (key == "off") {
+      flags.off = value;
+    } else {
+      return InvalidArgument("unknown field '" + std::string(key) + "' (force, off)");
+    }
+  }
+  return flags;
+}
+
 // Collects records and rejections of a POST /v1/usage body.
 class UsageSink final : public RecordSink {
  public:
@@ -432,10 +469,10 @@ struct HttpServer::Impl {
                   Authed(req, res, Role::kAdmin, [&](const Caller& caller) {
                     const std::string principal = req.matches[1];
                     const std::string action = req.matches[2];
-                    const bool force = req.body.find("\"force\":true") != std::string::npos ||
-                                       req.body.find("\"force\": true") != std::string::npos;
-                    const bool off = req.body.find("\"off\":true") != std::string::npos ||
-                                     req.body.find("\"off\": true") != std::string::npos;
+                    auto flags = ParseActionBody(req.body);
+                    if (!flags.ok()) return SendError(res, flags.status());
+                    const bool force = flags->force;
+                    const bool off = flags->off;
                     std::lock_guard<std::mutex> lock(deps.engine_mu);
                     Result<BudgetView> view = Status(Code::kInternal, "unreachable");
                     if (action == "reset") view = deps.engine.ResetSpend(principal, caller.name);
