@@ -93,6 +93,16 @@ grace_period_seconds = 2
     ASSERT_NE(port_, 0) << "serve did not start";
   }
 
+  // The server's peak resident memory (VmHWM), in KiB.
+  int64_t PeakMemoryKib() const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
+    }
+    return -1;
+  }
+
   httplib::Client Client() {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(10, 0);
@@ -201,6 +211,14 @@ TEST_F(ServeE2E, FirehoseRefusesWrongKeysBadBodiesAndOversizedBodies) {
   res = PostFirehose(std::string(2 * 1024 * 1024, 'x'));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
+
+  // A "zip bomb": under 1 MiB on the wire, 320 MiB once inflated. The server stops reading at
+  // ingest.max_document_bytes (64 MiB by default) and its peak memory stays far below that.
+  res = PostFirehose(std::string(320 * 1024 * 1024, '\0'), kAccessKey, /*gzip=*/true);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_NE(res->body.find("max_document_bytes"), std::string::npos) << res->body;
+  EXPECT_LT(PeakMemoryKib(), 200 * 1024);
   // Nothing of it was applied.
   int status = 0;
   Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token", &status);

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -22,6 +24,34 @@ void SendJson(httplib::Response& res, int status, const std::string& body) {
 }
 
 // {"error":{"code":"NOT_FOUND","message":"..."}} with the status the code maps to.
+// Reads a request body through httplib's content reader, which inflates a gzip
+// Content-Encoding on the fly, and stops as soon as the inflated size passes `inflated_limit`:
+// a small compressed body cannot make the server hold gigabytes (a "zip bomb"), and the body
+// lands in one buffer instead of being copied into Request::body first.
+enum class BodyRead { kOk, kTooLarge, kBroken };
+BodyRead ReadBoundedBody(const httplib::Request& req, const httplib::ContentReader& reader,
+                         size_t wire_limit, size_t inflated_limit, std::string& body) {
+  const std::string declared = req.get_header_value("Content-Length");
+  size_t wire = 0;
+  std::from_chars(declared.data(), declared.data() + declared.size(), wire);
+  // Reserve for the common case (the wire size, or a few times it for gzip) without trusting
+  // a client-declared length beyond the limit.
+  const bool compressed = !req.get_header_value("Content-Encoding").empty();
+  body.reserve(std::min({inflated_limit, wire_limit, compressed ? wire * 8 : wire}));
+  bool too_large = false;
+  const bool read = reader([&](const char* data, size_t length) {
+    if (length > inflated_limit - body.size()) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, length);
+    return true;
+  });
+  // httplib refuses (and drains) a body whose Content-Length passes server.max_body_bytes.
+  if (too_large || (!read && wire > wire_limit)) return BodyRead::kTooLarge;
+  return read ? BodyRead::kOk : BodyRead::kBroken;
+}
+
 void SendError(httplib::Response& res, const Status& st) {
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
@@ -306,19 +336,45 @@ struct HttpServer::Impl {
       SendJson(res, ledger.ok() && scheduler_ok ? 200 : 503, w.Take());
     });
 
-    server.Post("/v1/ingest/firehose", [this](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/v1/ingest/firehose", [this](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
       const std::string key = req.get_header_value("X-Amz-Firehose-Access-Key");
       const std::string encoding = req.get_header_value("Content-Encoding");
       const std::string request_id = req.get_header_value("X-Amz-Firehose-Request-Id");
-      HttpReply reply = deps.ingest.Firehose(FirehoseRequest{key, encoding, request_id, req.body});
+      std::string body;
+      const BodyRead read =
+          ReadBoundedBody(req, reader, limits.max_body_bytes, deps.limits.max_document_bytes, body);
+      if (read != BodyRead::kOk) {
+        res.set_header("Connection", "close");  // the rest of the body is not read
+        HttpReply reply = read == BodyRead::kTooLarge ? deps.ingest.TooLarge(request_id)
+                                                      : deps.ingest.Unreadable(request_id);
+        SendJson(res, reply.status, reply.body);
+        return;
+      }
+      HttpReply reply = deps.ingest.Firehose(FirehoseRequest{key, encoding, request_id, body});
       SendJson(res, reply.status, reply.body);
     });
 
-    server.Post("/v1/usage", [this](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/v1/usage", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
       Authed(req, res, Role::kAdmin, [&](const Caller&) {
+        std::string body;
+        const BodyRead read = ReadBoundedBody(req, reader, limits.max_body_bytes,
+                                              deps.limits.max_document_bytes, body);
+        if (read != BodyRead::kOk) {
+          res.set_header("Connection", "close");
+          return SendError(res, read == BodyRead::kTooLarge
+                                    ? Status(Code::kResourceExhausted,
+                                             "the request body is larger than "
+                                             "server.max_body_bytes, or than "
+                                             "ingest.max_document_bytes once inflated")
+                                    : Status(Code::kInvalidArgument,
+                                             "the request body could not be read (cut short, or "
+                                             "not valid for its Content-Encoding)"));
+        }
         InputParser parser(deps.limits);
         UsageSink sink;
-        auto source = MemorySource(req.body);
+        auto source = MemorySource(body);
         Status parsed = parser.ParseStream(*source, "body", sink);
         if (!parsed.ok()) return SendError(res, parsed);
         BatchOutcome outcome;

@@ -102,6 +102,18 @@ HttpReply IngestService::FirehoseError(int status, std::string_view request_id,
   return HttpReply{status, w.Take()};
 }
 
+HttpReply IngestService::TooLarge(std::string_view request_id_header) {
+  return FirehoseError(413, request_id_header,
+                       "the delivery is larger than server.max_body_bytes, or than "
+                       "ingest.max_document_bytes once inflated; send smaller batches or raise "
+                       "the limit");
+}
+
+HttpReply IngestService::Unreadable(std::string_view request_id_header) {
+  return FirehoseError(400, request_id_header,
+                       "the delivery body could not be read (cut short, or not valid gzip)");
+}
+
 HttpReply IngestService::Firehose(const FirehoseRequest& request) {
   const auto arrived = std::chrono::steady_clock::now();
   if (access_key_.empty()) {

@@ -82,6 +82,11 @@ class IngestService {
   // inflated body exceeds the limit; 503 (retryable) when the ledger is unavailable. Errors
   // carry "errorMessage". A redelivery is applied once (records are de-duplicated).
   HttpReply Firehose(const FirehoseRequest& request);
+  // The 413 reply for a delivery larger than server.max_body_bytes on the wire, or than
+  // ingest.max_document_bytes once inflated (checked while it is read).
+  HttpReply TooLarge(std::string_view request_id_header);
+  // The 400 reply for a body that could not be read (cut short, or broken gzip).
+  HttpReply Unreadable(std::string_view request_id_header);
 
  private:
   HttpReply FirehoseError(int status, std::string_view request_id, const std::string& message);
