@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -91,6 +92,26 @@ Result<Channels> BuildChannels(const Config& config) {
   return c;
 }
 
+// Brings the roll-ups (hourly and per-period spend) up to date in slices of a few thousand
+// usage rows, taking the engine lock once per slice, so ingest never waits behind a long
+// roll-up; gives up after half a second and resumes on the next tick.
+void RollUpInSlices(Engine& engine, std::mutex& engine_mu) {
+  constexpr int64_t kSlice = 10'000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Result<int64_t> rolled = int64_t{0};
+    {
+      std::lock_guard<std::mutex> lock(engine_mu);
+      rolled = engine.RollUp(kSlice);
+    }
+    if (!rolled.ok()) {
+      std::cerr << "scheduler: roll-up failed: " << rolled.status().message() << '\n';
+      return;
+    }
+    if (*rolled < kSlice) return;
+  }
+}
+
 }  // namespace
 
 int RunServe(App& app, const std::string& listen_override, bool demo) {
@@ -130,7 +151,6 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   std::condition_variable stop_cv;
   bool stopping = false;
   std::thread scheduler([&] {
-    int ticks = 0;
     std::unique_lock<std::mutex> lock(stop_mu);
     while (!stopping) {
       lock.unlock();
@@ -145,13 +165,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
         } else {
           std::cerr << "scheduler: tick failed: " << tick.status().message() << '\n';
         }
-        if (++ticks % 30 == 0) {
-          auto rolled = app.engine->RollUp();
-          if (!rolled.ok()) {
-            std::cerr << "scheduler: roll-up failed: " << rolled.status().message() << '\n';
-          }
-        }
       }
+      RollUpInSlices(*app.engine, engine_mu);
       lock.lock();
       stop_cv.wait_for(lock,
                        std::chrono::milliseconds(1000 - app.clock->Now().unix_millis() % 1000),

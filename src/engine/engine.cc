@@ -347,11 +347,11 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
   return outcome;
 }
 
-Result<int64_t> Engine::RollUp() {
+Result<int64_t> Engine::RollUp(int64_t max_rows) {
   constexpr char kWatermarkKey[] = "rollup_usage_id";
-  constexpr int64_t kChunk = 200'000;
   int64_t total = 0;
-  for (;;) {
+  while (total < max_rows) {
+    const int64_t chunk = std::min<int64_t>(200'000, max_rows - total);
     int64_t rolled = 0;
     RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
       rolled = 0;
@@ -364,7 +364,7 @@ Result<int64_t> Engine::RollUp() {
       std::map<std::pair<int64_t, int64_t>, Money> period_spend;
       int64_t last = after;
       RETURN_IF_ERROR(txn.ScanUsage(
-          after, kChunk,
+          after, chunk,
           [&](int64_t, const UsageRow& u) {
             ++rolled;
             AggKey key{u.principal_id, HourOf(u.timestamp), u.model};
@@ -408,8 +408,9 @@ Result<int64_t> Engine::RollUp() {
       return txn.SetMeta(kWatermarkKey, std::to_string(last));
     }));
     total += rolled;
-    if (rolled < kChunk) return total;
+    if (rolled < chunk) break;
   }
+  return total;
 }
 
 Result<TickOutcome> Engine::Tick() {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,8 +106,9 @@ class Engine {
   // Brings the derived tables (hourly roll-ups per principal and model, spend per period) up
   // to date from the usage rows applied since the last roll-up. They are derived data, kept off
   // the ingest path and rebuilt exactly from the usage table (a watermark in the ledger's meta
-  // moves in the same transaction). Returns the number of usage rows rolled up.
-  Result<int64_t> RollUp();
+  // moves in the same transaction). Rolls up at most `max_rows` rows (callers that hold a lock
+  // others wait on pass a small number and call again). Returns the number rolled up.
+  Result<int64_t> RollUp(int64_t max_rows = std::numeric_limits<int64_t>::max());
 
   // When the configured defaults differ from the ones the ledger last applied, re-evaluates
   // every principal that follows them (audited). Call before mutating commands.
