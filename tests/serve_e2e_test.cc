@@ -1,42 +1,30 @@
 // End-to-end tests of `budgeteer serve`: the real binary on a free loopback port, driven over
 // HTTP. Firehose deliveries checked against the contract, retries applied once, access-key and
 // token checks, body limits, the scheduler acting on a grace deadline, graceful shutdown.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "actions/webhook/webhook_notifier.h"
 #include "core/clock.h"
 #include "core/money.h"
-#include "formats/input.h"
-#include "tests/cli_harness.h"
-
-extern char** environ;
+#include "tests/serve_fixture.h"
 
 namespace budgeteer::testing {
 namespace {
 
-constexpr char kAccessKey[] = "fh-secret-key";
-
-class ServeE2E : public ::testing::Test {
+class ServeE2E : public ServeFixture {
  protected:
-  // Extra TOML appended to the test config (notification channels).
+  // Extra TOML prepended to the test config (notification channels).
   virtual std::string ExtraConfig() { return ""; }
 
-  void SetUp() override {
-    config_ = h_.Write("serve.toml", ExtraConfig() + R"(
+  std::string ConfigToml() override {
+    return ExtraConfig() + R"(
 [auth]
 admin_tokens = ["alice:adm1n-token"]
 viewer_tokens = ["v1ewer-token"]
@@ -46,112 +34,8 @@ access_key = "fh-secret-key"
 max_body_bytes = 1048576
 [defaults]
 grace_period_seconds = 2
-)");
-    Start();
+)";
   }
-
-  void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  void KillHard() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = 0;
-    port_ = 0;
-  }
-
-  void Start() {
-    const std::string out = h_.dir() + "/serve.out";
-    std::remove(out.c_str());
-    std::vector<std::string> args = {BUDGETEER_BINARY, "--db",       h_.dir() + "/ledger.db",
-                                     "--config",       config_,      "serve",
-                                     "--listen",       "127.0.0.1:0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (h_.dir() + "/serve.err").c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::ifstream in(out);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::smatch m;
-      const std::string text = ss.str();
-      if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
-      if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ASSERT_NE(port_, 0) << "serve did not start";
-  }
-
-  // The server's peak resident memory (VmHWM), in KiB.
-  int64_t PeakMemoryKib() const {
-    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
-    }
-    return -1;
-  }
-
-  httplib::Client Client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(10, 0);
-    return c;
-  }
-
-  static std::string Record(const std::string& id, int64_t input_tokens) {
-    LogRecord r;
-    r.request_id = id;
-    r.input = input_tokens;
-    // A minute ago: the server runs on the system clock, and the record belongs to the
-    // principal's current period.
-    r.timestamp = SystemClock().Now().PlusSeconds(-60).ToRfc3339();
-    return r.Json();
-  }
-
-  static std::string Delivery(const std::string& request_id,
-                              const std::vector<std::string>& datas) {
-    std::string body =
-        R"({"requestId":")" + request_id + R"(","timestamp":1767225600000,"records":[)";
-    for (size_t i = 0; i < datas.size(); ++i) {
-      body += (i ? "," : "") + std::string(R"({"data":")") + Base64Encode(datas[i]) + "\"}";
-    }
-    return body + "]}";
-  }
-
-  httplib::Result PostFirehose(const std::string& body, const std::string& key = kAccessKey,
-                               bool gzip = false) {
-    httplib::Headers headers = {{"X-Amz-Firehose-Access-Key", key}};
-    std::string payload = body;
-    if (gzip) {
-      payload = *Gzip(body);
-      headers.emplace("Content-Encoding", "gzip");
-    }
-    return Client().Post("/v1/ingest/firehose", headers, payload, "application/json");
-  }
-
-  std::string Get(const std::string& path, const std::string& token, int* status = nullptr) {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    auto res = Client().Get(path.c_str(), headers);
-    if (status != nullptr) *status = res ? res->status : -1;
-    return res ? res->body : "";
-  }
-
-  CliHarness h_;
-  std::string config_;
-  pid_t pid_ = 0;
-  int port_ = 0;
 };
 
 TEST_F(ServeE2E, FirehoseDeliveriesFollowTheContractAndCountOnce) {
@@ -208,13 +92,13 @@ TEST_F(ServeE2E, FirehoseRefusesWrongKeysBadBodiesAndOversizedBodies) {
   EXPECT_EQ(res->status, 400);
   EXPECT_NE(res->body.find("errorMessage"), std::string::npos);
 
-  res = PostFirehose(std::string(2 * 1024 * 1024, 'x'));
+  res = PostFirehose(std::string(size_t{2} * 1024 * 1024, 'x'));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
 
   // A "zip bomb": under 1 MiB on the wire, 320 MiB once inflated. The server stops reading at
   // ingest.max_document_bytes (64 MiB by default) and its peak memory stays far below that.
-  res = PostFirehose(std::string(320 * 1024 * 1024, '\0'), kAccessKey, /*gzip=*/true);
+  res = PostFirehose(std::string(size_t{320} * 1024 * 1024, '\0'), kAccessKey, /*gzip=*/true);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   EXPECT_NE(res->body.find("max_document_bytes"), std::string::npos) << res->body;

@@ -136,6 +136,11 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   ServerLimits limits;
   limits.max_body_bytes = static_cast<size_t>(app.config.server_max_body_bytes);
   limits.read_timeout_seconds = static_cast<int>(app.config.server_read_timeout_seconds);
+  // An idle connection (before its first request, or between two) waits for the keep-alive
+  // timeout, not the read timeout: without this a client that connects and sends nothing would
+  // hold one of the server's few worker threads for 30 s whatever server.read_timeout_seconds
+  // says.
+  limits.keep_alive_seconds = std::min(limits.keep_alive_seconds, limits.read_timeout_seconds);
   HttpServer server(ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest,
                                last_tick_ms, app.config.limits, metrics},
                     limits);
@@ -178,6 +183,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   // The outbox dispatcher: routes and delivers actions (network I/O outside the ledger lock).
   DispatchPolicy policy;
   policy.max_attempts = static_cast<int>(app.config.outbox_max_attempts);
+  policy.base_backoff_ms = app.config.outbox_base_backoff_ms;
+  policy.max_backoff_ms = std::max(app.config.outbox_max_backoff_ms, policy.base_backoff_ms);
   Dispatcher dispatcher(*app.store, engine_mu, *app.clock, channels->routes,
                         channels->enforcer.get(), policy);
   std::thread dispatch_thread([&] {

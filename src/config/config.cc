@@ -84,6 +84,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"outbox.max_attempts", "integer", "8",
        "Delivery attempts (with exponential backoff and jitter) before an action is dead and "
        "an operator alert is raised."},
+      {"outbox.base_backoff_ms", "integer", "1000",
+       "Delay before the second attempt of a failed action, in milliseconds; it doubles with "
+       "each further attempt (plus up to 50% jitter)."},
+      {"outbox.max_backoff_ms", "integer", "300000",
+       "Longest delay between two attempts of one action, in milliseconds."},
   };
   return keys;
 }
@@ -253,6 +258,10 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.notify_log, AsBool(v, key));
   } else if (key == "outbox.max_attempts") {
     ASSIGN_OR_RETURN(c.outbox_max_attempts, AsInt(v, key, 1, 100));
+  } else if (key == "outbox.base_backoff_ms") {
+    ASSIGN_OR_RETURN(c.outbox_base_backoff_ms, AsInt(v, key, 1, 3'600'000));
+  } else if (key == "outbox.max_backoff_ms") {
+    ASSIGN_OR_RETURN(c.outbox_max_backoff_ms, AsInt(v, key, 1, 86'400'000));
   } else if (key == "enforce.mode") {
     ASSIGN_OR_RETURN(c.enforce_mode, AsString(v, key));
     if (c.enforce_mode != "log" && c.enforce_mode != "webhook" && c.enforce_mode != "iam") {

@@ -90,6 +90,8 @@ struct Config {
   std::vector<NotifyEmail> notify_email;
   // [outbox]
   int64_t outbox_max_attempts = 8;
+  int64_t outbox_base_backoff_ms = 1000;
+  int64_t outbox_max_backoff_ms = 300'000;
 };
 
 // One documented key.

@@ -81,81 +81,85 @@ Result<DispatchOutcome> Dispatcher::RunOnce() {
     }));
   }
 
-  // Deliver outside the lock: channels talk to the network.
-  struct Attempt {
-    OutboxAction action;
-    Status result;
-  };
-  std::vector<Attempt> attempts;
+  // Deliver outside the lock (channels talk to the network), and record each outcome as soon
+  // as it is known, in its own transaction: a crash then re-sends at most the one action whose
+  // delivery was in flight, never the ones already accepted earlier in the round.
   for (OutboxAction& a : due) {
-    ActionMessage message{a.id, a.kind, a.event, a.payload, now};
-    Status result = Internal("no channel named '" + a.channel + "' is configured any more");
-    if (IsAccessAction(a.kind)) {
-      if (enforcer_ != nullptr && enforcer_->name() == a.channel) {
-        result = enforcer_->Apply(message);
-      }
-    } else {
-      for (const Route& r : routes_) {
-        if (r.notifier->name() == a.channel) {
-          result = r.notifier->Deliver(message);
-          break;
-        }
-      }
-    }
-    attempts.push_back({std::move(a), std::move(result)});
+    const Timestamp attempt_at = clock_.Now();
+    const Status result = Deliver(a, attempt_at);
+    std::lock_guard<std::mutex> lock(store_mu_);
+    RETURN_IF_ERROR(store_.WriteTransaction(
+        [&](LedgerTxn& txn) -> Status { return Record(txn, a, result, attempt_at, outcome); }));
   }
-  if (attempts.empty()) return outcome;
-
-  std::lock_guard<std::mutex> lock(store_mu_);
-  RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
-    for (Attempt& at : attempts) {
-      OutboxAction& a = at.action;
-      ++a.attempts;
-      if (at.result.ok()) {
-        a.status = OutboxStatus::kDelivered;
-        a.last_error.clear();
-        ++outcome.delivered;
-      } else if (at.result.retryable() && a.attempts < policy_.max_attempts) {
-        const int64_t delay = BackoffMs(policy_, a.attempts);
-        std::uniform_int_distribution<int64_t> jitter(0, delay / 2);
-        a.status = OutboxStatus::kFailed;
-        a.next_attempt_at = now.PlusMillis(delay + jitter(rng_));
-        a.last_error = at.result.message();
-        ++outcome.failed;
-      } else {
-        a.status = OutboxStatus::kDead;
-        a.last_error = at.result.message();
-        ++outcome.dead;
-        if (a.kind != "operator_alert") {
-          // Tell the operators (on every configured channel); never for an alert itself.
-          JsonWriter w;
-          w.BeginObject()
-              .Field("dead_action_id", a.id)
-              .Field("kind", a.kind)
-              .Field("event", a.event)
-              .Field("channel", a.channel)
-              .Field("attempts", a.attempts)
-              .Field("error", a.last_error)
-              .Field("message", "outbox action " + std::to_string(a.id) + " (" + a.kind + " " +
-                                    a.event + " on " + a.channel + ") is dead after " +
-                                    std::to_string(a.attempts) + " attempts: " + a.last_error +
-                                    ". Check the channel's configuration and the receiver.")
-              .EndObject();
-          OutboxAction alert;
-          alert.created_at = now;
-          alert.kind = "operator_alert";
-          alert.event = "dead_action";
-          alert.principal_id = a.principal_id;
-          alert.payload = w.Take();
-          alert.next_attempt_at = now;
-          RETURN_IF_ERROR(txn.AppendOutbox(alert).status());
-        }
-      }
-      RETURN_IF_ERROR(txn.UpdateOutbox(a));
-    }
-    return Status::Ok();
-  }));
   return outcome;
+}
+
+Status Dispatcher::Deliver(const OutboxAction& a, Timestamp now) {
+  const ActionMessage message{a.id, a.kind, a.event, a.payload, now};
+  if (IsAccessAction(a.kind)) {
+    if (enforcer_ != nullptr && enforcer_->name() == a.channel) return enforcer_->Apply(message);
+  } else {
+    for (const Route& r : routes_) {
+      if (r.notifier->name() == a.channel) return r.notifier->Deliver(message);
+    }
+  }
+  return Internal("no channel named '" + a.channel + "' is configured any more");
+}
+
+Status Dispatcher::Record(LedgerTxn& txn, OutboxAction a, const Status& result, Timestamp now,
+                          DispatchOutcome& outcome) {
+  ++a.attempts;
+  if (result.ok()) {
+    a.status = OutboxStatus::kDelivered;
+    a.last_error.clear();
+    ++outcome.delivered;
+    return txn.UpdateOutbox(a);
+  }
+  a.last_error = result.message();
+  if (result.retryable() && a.attempts < policy_.max_attempts) {
+    const int64_t delay = BackoffMs(policy_, a.attempts);
+    std::uniform_int_distribution<int64_t> jitter(0, delay / 2);
+    a.status = OutboxStatus::kFailed;
+    a.next_attempt_at = now.PlusMillis(delay + jitter(rng_));
+    ++outcome.failed;
+    return txn.UpdateOutbox(a);
+  }
+  a.status = OutboxStatus::kDead;
+  ++outcome.dead;
+  RETURN_IF_ERROR(txn.UpdateOutbox(a));
+  if (a.kind == "operator_alert") return Status::Ok();  // never an alert about an alert
+
+  // Tell the operators (on every channel routed for dead_action), and keep it in the audit.
+  JsonWriter w;
+  w.BeginObject()
+      .Field("dead_action_id", a.id)
+      .Field("kind", a.kind)
+      .Field("event", a.event)
+      .Field("channel", a.channel)
+      .Field("attempts", a.attempts)
+      .Field("error", a.last_error)
+      .Field("message", "outbox action " + std::to_string(a.id) + " (" + a.kind + " " + a.event +
+                            " on " + a.channel + ") is dead after " + std::to_string(a.attempts) +
+                            " attempts: " + a.last_error +
+                            ". Check the channel's configuration and the receiver.")
+      .EndObject();
+  const std::string details = w.Take();
+  AuditEntry audit;
+  audit.at = now;
+  audit.principal_id = a.principal_id;
+  audit.actor = "system";
+  audit.kind = "dead_action";
+  audit.details = details;
+  ASSIGN_OR_RETURN(const int64_t audit_id, txn.AppendAudit(audit));
+  OutboxAction alert;
+  alert.created_at = now;
+  alert.kind = "operator_alert";
+  alert.event = "dead_action";
+  alert.principal_id = a.principal_id;
+  alert.audit_id = audit_id;
+  alert.payload = details;
+  alert.next_attempt_at = now;
+  return txn.AppendOutbox(alert).status();
 }
 
 }  // namespace budgeteer

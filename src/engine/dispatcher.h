@@ -3,8 +3,9 @@
 // its own attempts and dead-letter state), then delivered with exponential backoff and jitter
 // until it succeeds or is declared dead — which raises an operator alert.
 //
-// At-least-once: an action is marked delivered only after its channel accepted it; a crash in
-// between re-delivers it (receivers can de-duplicate on the action id). Network I/O happens
+// At-least-once: an action is marked delivered only after its channel accepted it, each outcome
+// in its own transaction; a crash in between re-delivers that one action (receivers can
+// de-duplicate on the action id). Network I/O happens
 // outside the ledger lock. Not thread-safe: one dispatcher thread per process.
 #pragma once
 
@@ -55,6 +56,12 @@ class Dispatcher {
 
  private:
   std::vector<std::string> ChannelsFor(const OutboxAction& action) const;
+  // One attempt on the action's channel (no ledger lock held).
+  Status Deliver(const OutboxAction& action, Timestamp now);
+  // Records an attempt's outcome: delivered, failed (retried after a backoff) or dead (audited
+  // as "dead_action" and alerted).
+  Status Record(LedgerTxn& txn, OutboxAction action, const Status& result, Timestamp now,
+                DispatchOutcome& outcome);
 
   LedgerStore& store_;
   std::mutex& store_mu_;
