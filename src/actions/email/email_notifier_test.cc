@@ -1,143 +1,20 @@
 #include "actions/email/email_notifier.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <thread>
 
 #include "actions/testing/http_receiver.h"
 #include "actions/testing/sample.h"
+#include "actions/testing/smtp_sink.h"
 
 namespace budgeteer {
 namespace {
 
 using testing::SampleMessage;
-
-struct SmtpMessage {
-  std::string mail_from;
-  std::vector<std::string> rcpt_to;
-  std::string data;
-};
-
-// A minimal SMTP server on 127.0.0.1:0 that records each message. `rcpt_reply` scripts the
-// answer to RCPT TO ("250 OK", "550 no such user", "451 try later").
-class SmtpSink {
- public:
-  explicit SmtpSink(std::string rcpt_reply = "250 OK") : rcpt_reply_(std::move(rcpt_reply)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(::listen(listen_fd_, 4), 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~SmtpSink() {
-    stopping_ = true;
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    const int client = client_fd_.load();
-    if (client >= 0) ::shutdown(client, SHUT_RDWR);
-    thread_.join();
-    ::close(listen_fd_);
-  }
-  SmtpSink(const SmtpSink&) = delete;
-  SmtpSink& operator=(const SmtpSink&) = delete;
-
-  std::string Url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  std::vector<SmtpMessage> messages() const {
-    const std::lock_guard<std::mutex> lock(mu_);
-    return messages_;
-  }
-
- private:
-  void Run() {
-    while (!stopping_) {
-      const int fd = ::accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) return;
-      client_fd_ = fd;
-      Serve(fd);
-      client_fd_ = -1;
-      ::close(fd);
-    }
-  }
-
-  static void Send(int fd, const std::string& text) {
-    const std::string line = text + "\r\n";
-    (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
-  }
-
-  // One line without CRLF; false at end of stream.
-  static bool ReadLine(int fd, std::string& buffer, std::string& line) {
-    while (true) {
-      const size_t eol = buffer.find("\r\n");
-      if (eol != std::string::npos) {
-        line = buffer.substr(0, eol);
-        buffer.erase(0, eol + 2);
-        return true;
-      }
-      char chunk[1024];
-      const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-      if (n <= 0) return false;
-      buffer.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  void Serve(int fd) {
-    Send(fd, "220 sink ESMTP ready");
-    std::string buffer;
-    std::string line;
-    SmtpMessage current;
-    while (ReadLine(fd, buffer, line)) {
-      const std::string verb = line.substr(0, 4);
-      if (verb == "EHLO") {
-        Send(fd, "250-sink greets you");
-        Send(fd, "250 8BITMIME");
-      } else if (verb == "HELO" || verb == "RSET" || verb == "NOOP") {
-        Send(fd, "250 OK");
-        if (verb == "RSET") current = {};
-      } else if (verb == "MAIL") {
-        current = {};
-        current.mail_from = line.substr(line.find(':') + 1);
-        Send(fd, "250 OK");
-      } else if (verb == "RCPT") {
-        current.rcpt_to.push_back(line.substr(line.find(':') + 1));
-        Send(fd, rcpt_reply_);
-      } else if (verb == "DATA") {
-        Send(fd, "354 end with <CRLF>.<CRLF>");
-        while (ReadLine(fd, buffer, line) && line != ".") current.data += line + "\r\n";
-        {
-          const std::lock_guard<std::mutex> lock(mu_);
-          messages_.push_back(current);
-        }
-        Send(fd, "250 queued");
-      } else if (verb == "QUIT") {
-        Send(fd, "221 bye");
-        return;
-      } else {
-        Send(fd, "502 not implemented");
-      }
-    }
-  }
-
-  std::string rcpt_reply_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> client_fd_{-1};
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::vector<SmtpMessage> messages_;
-};
+using testing::SmtpMessage;
+using testing::SmtpSink;
+using testing::SmtpSinkOptions;
 
 EmailConfig Config(const std::string& url) {
   EmailConfig c;
@@ -162,8 +39,8 @@ TEST(EmailNotifier, SendsAWellFormedMessage) {
   const auto messages = sink.messages();
   ASSERT_EQ(messages.size(), 1U);
   const SmtpMessage& m = messages[0];
-  EXPECT_EQ(m.mail_from, "<budgeteer@example.org>");
-  EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"<finops@example.org>", "<alice@example.com>"}));
+  EXPECT_EQ(m.mail_from, "budgeteer@example.org");
+  EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"finops@example.org", "alice@example.com"}));
   const std::string& d = m.data;
   EXPECT_NE(d.find("Date: Sat, 31 Jan 2026 12:00:00 +0000\r\n"), std::string::npos) << d;
   EXPECT_NE(d.find("From: budgeteer@example.org\r\n"), std::string::npos) << d;
@@ -202,7 +79,7 @@ TEST(EmailNotifier, OwnerOnlyWhenEnabledAndSeveralMessagesOnOneNotifier) {
   email->reset();
   const auto messages = sink.messages();
   ASSERT_EQ(messages.size(), 2U);
-  EXPECT_EQ(messages[0].rcpt_to, std::vector<std::string>{"<finops@example.org>"});
+  EXPECT_EQ(messages[0].rcpt_to, std::vector<std::string>{"finops@example.org"});
   EXPECT_NE(messages[1].data.find("Subject: [Bedrock Budgeteer] 123456789012/alice: Bedrock "
                                   "access suspended\r\n"),
             std::string::npos);
@@ -221,7 +98,7 @@ TEST(EmailNotifier, NobodyToTellIsSuccessWithoutSending) {
 }
 
 TEST(EmailNotifier, RejectedRecipientIsPermanent) {
-  SmtpSink sink("550 no such user");
+  SmtpSink sink(SmtpSinkOptions{"", "", "550 no such user"});
   auto email = EmailNotifier::Create(Config(sink.Url()));
   ASSERT_TRUE(email.ok());
   const Status s = (*email)->Deliver(SampleMessage());
@@ -231,7 +108,7 @@ TEST(EmailNotifier, RejectedRecipientIsPermanent) {
 }
 
 TEST(EmailNotifier, TemporaryFailureIsRetryable) {
-  SmtpSink sink("451 try again later");
+  SmtpSink sink(SmtpSinkOptions{"", "", "451 try again later"});
   auto email = EmailNotifier::Create(Config(sink.Url()));
   ASSERT_TRUE(email.ok());
   const Status s = (*email)->Deliver(SampleMessage());
@@ -265,9 +142,33 @@ TEST(EmailNotifier, LoneDotLinesAreStuffed) {
   email->reset();
   const auto messages = sink.messages();
   ASSERT_EQ(messages.size(), 1U);
-  // The sink does not undo dot-stuffing: the lone "." arrives as "..", the rest follows.
-  EXPECT_NE(messages[0].data.find("What to do:\r\n..\r\n"), std::string::npos) << messages[0].data;
+  // The lone "." went out stuffed (".."), so it did not end the message early: the sink,
+  // which undoes the stuffing as a real server does, has it and everything after it.
+  EXPECT_NE(messages[0].data.find("What to do:\r\n.\r\n"), std::string::npos) << messages[0].data;
   EXPECT_NE(messages[0].data.find("Bedrock Budgeteer, action 42"), std::string::npos);
+}
+
+TEST(EmailNotifier, LogsInWhenCredentialsAreSetAndWrongOnesArePermanent) {
+  SmtpSink sink(SmtpSinkOptions{"mailer", "s3cret pass", "250 OK"});
+  EmailConfig c = Config(sink.Url());
+  c.username = "mailer";
+  c.password = "s3cret pass";
+  auto email = EmailNotifier::Create(c);
+  ASSERT_TRUE(email.ok());
+  const Status s = (*email)->Deliver(SampleMessage());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(sink.messages().size(), 1U);
+  EXPECT_EQ(sink.messages()[0].auth_user, "mailer");
+
+  c.password = "wrong";
+  auto wrong = EmailNotifier::Create(c);
+  ASSERT_TRUE(wrong.ok());
+  const Status denied = (*wrong)->Deliver(SampleMessage());
+  EXPECT_EQ(denied.code(), Code::kUnauthenticated) << denied.ToString();
+  EXPECT_FALSE(denied.retryable());
+  EXPECT_EQ(denied.message().find("wrong"), std::string::npos) << denied.message();
+  EXPECT_EQ(sink.auth_failures(), 1);
+  EXPECT_EQ(sink.messages().size(), 1U);
 }
 
 TEST(EmailNotifier, StartTlsIsRequiredWhenConfigured) {
