@@ -26,6 +26,11 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 [ -n "$port" ] || { echo "serve did not start"; cat "$dir/serve.err"; exit 1; }
-day=$(date -u -d yesterday +%Y-%m-%d)
+# Live traffic: the records' timestamps fall in the ten minutes before the run, in order
+# (Firehose delivers invocation logs within seconds to minutes of the calls).
+start=$(date -u -d '10 minutes ago' +%s)
+day=$(date -u -d "@$start" +%Y-%m-%d)
+first_second=$(( start % 86400 ))
 "$build/bench/firehose_bench" --port "$port" --key bench-key --deliveries "$deliveries" \
-  --records 500 --threads "$threads" --principals 10000 --day "$day"
+  --records 500 --threads "$threads" --principals 10000 --day "$day" \
+  --first-second "$first_second" --span-seconds 600

@@ -4,6 +4,7 @@
 // percentiles of a delivery, and the server's arrival-to-decision histogram (from /metrics).
 // Usage: firehose_bench --port P --key K [--deliveries 400] [--records 500] [--threads 2]
 //                       [--principals 10000] [--day YYYY-MM-DD]
+//                       [--first-second S] [--span-seconds N]  (timestamps' window in the day)
 #include <httplib.h>
 
 #include <algorithm>
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
   g.records = static_cast<int64_t>(deliveries) * per;
   g.principals = std::atoll(Arg(argc, argv, "--principals", "10000").c_str());
   g.day = Arg(argc, argv, "--day", g.day);
+  g.first_second = std::atoll(Arg(argc, argv, "--first-second", "0").c_str());
+  g.span_seconds = std::atoll(Arg(argc, argv, "--span-seconds", "86400").c_str());
   if (port <= 0 || key.empty()) {
     std::cerr << "usage: firehose_bench --port P --key K [--deliveries N] [--records N]\n";
     return 2;

@@ -3,6 +3,7 @@
 // same on every platform and standard library.
 #include "bench/log_gen.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -229,7 +230,9 @@ void LogGenerator::AppendRecord(int64_t i, std::string& out) const {
   const int op = PickOperation(rng, model.family);
 
   out.append(R"({"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":")");
-  const int64_t second = i * 86400 / options_.records;  // in order over the day
+  // In order over the window (live traffic arrives roughly in time order).
+  const int64_t second = std::min<int64_t>(
+      86'399, options_.first_second + i * options_.span_seconds / options_.records);
   out.append(options_.day).push_back('T');
   AppendPadded(out, second / 3600, 2);
   out.push_back(':');

@@ -14,7 +14,9 @@ struct GenOptions {
   int64_t principals = 10'000;
   uint64_t seed = 1;
   bool bodies = false;             // small inputBodyJson / outputBodyJson
-  std::string day = "2025-11-01";  // timestamps are spread over this UTC day, in order
+  std::string day = "2025-11-01";  // timestamps are spread over this UTC day, in order:
+  int64_t first_second = 0;        // from this second of the day
+  int64_t span_seconds = 86'400;   // over this many seconds (clipped at the day's end)
   // Record i belongs to principal i % principals instead of a uniformly drawn one (the memory
   // benchmark uses it so that the first `principals` records touch every principal once).
   bool round_robin = false;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "engine/events.h"
+#include "engine/rollup.h"
 #include "util/json_writer.h"
 
 namespace budgeteer {
@@ -103,25 +104,6 @@ void WriteSettings(JsonWriter& w, const BudgetSettings& s) {
       .EndObject();
 }
 
-int64_t HourOf(Timestamp t) {
-  const int64_t sec = t.unix_seconds();
-  return sec >= 0 ? sec / 3600 : -((-sec + 3599) / 3600);
-}
-
-struct AggKey {
-  int64_t principal_id;
-  int64_t hour;
-  std::string model;
-  bool operator==(const AggKey&) const = default;
-};
-struct AggKeyHash {
-  size_t operator()(const AggKey& k) const {
-    return std::hash<std::string>{}(k.model) ^
-           (static_cast<size_t>(k.principal_id) * 0x9E3779B97F4A7C15ULL) ^
-           static_cast<size_t>(k.hour);
-  }
-};
-
 }  // namespace
 
 Engine::Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
@@ -161,9 +143,15 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
   const size_t seen_before = seen_.size();
   std::vector<CachedPrincipal*> touched;
   const uint64_t batch_id = ++batch_counter_;
+  RollupBuffer batch_rollup;  // this batch's rows, for the pending roll-up once committed
+  int64_t first_id = 0;
+  int64_t appended = 0;
   Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
     outcome = BatchOutcome();
     touched.clear();
+    batch_rollup.Clear();
+    first_id = 0;
+    appended = 0;
     if (txn.ChangedByOthers()) principals_.clear();
     // Catch up with rows other processes applied since our last look.
     int64_t max_id = max_usage_id_;
@@ -305,9 +293,12 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       rows.push_back(std::move(row));
     }
 
-    int64_t first_id = 0;
     if (!rows.empty()) {
       ASSIGN_OR_RETURN(first_id, txn.AppendUsage(rows));
+      appended = static_cast<int64_t>(rows.size());
+      if (pending_.valid) {
+        for (const UsageRow& row : rows) batch_rollup.Add(row);
+      }
     }
     for (CachedPrincipal* p : touched) {
       // Outside a period refresh, the state changes beyond the spend only by a transition.
@@ -344,71 +335,104 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     }
     return st;
   }
+  if (appended > 0) NotePendingRollup(first_id, appended, std::move(batch_rollup));
   return outcome;
 }
 
+void Engine::NotePendingRollup(int64_t first_id, int64_t count, RollupBuffer&& rows) {
+  // The buffer stands for the rows (from_id, to_id] only while they are contiguous: a gap
+  // means another process appended rows, which the next scan picks up from the watermark.
+  if (!pending_.valid || first_id != pending_.to_id + 1 ||
+      pending_.rows.keys() + rows.keys() > kMaxPendingRollupKeys) {
+    pending_ = PendingRollup();
+    return;
+  }
+  pending_.rows.Merge(std::move(rows));
+  pending_.to_id = first_id + count - 1;
+}
+
 Result<int64_t> Engine::RollUp(int64_t max_rows) {
-  constexpr char kWatermarkKey[] = "rollup_usage_id";
+  int64_t flushed = 0;
+  if (pending_.valid) {
+    ASSIGN_OR_RETURN(flushed, FlushPendingRollup());
+    if (pending_.valid) return flushed;
+  }
+  // No valid sums (a new engine, or another process appended or rolled up rows): read the rows
+  // past the watermark.
+  ASSIGN_OR_RETURN(const int64_t scanned, ScanRollUp(max_rows));
+  return flushed + scanned;
+}
+
+Result<int64_t> Engine::FlushPendingRollup() {
+  bool moved = false;   // the watermark is not where our sums start
+  bool others = false;  // rows past ours that this engine did not append
+  Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    moved = others = false;
+    ASSIGN_OR_RETURN(std::optional<std::string> mark, txn.GetMeta(kRollupWatermarkKey));
+    int64_t watermark = 0;
+    if (mark) {
+      ASSIGN_OR_RETURN(watermark, StoredInt(*mark, kRollupWatermarkKey));
+    }
+    if (watermark != pending_.from_id) {
+      moved = true;
+      return Status::Ok();
+    }
+    if (pending_.to_id != pending_.from_id) {
+      RETURN_IF_ERROR(pending_.rows.WriteTo(txn, options_.defaults));
+      RETURN_IF_ERROR(txn.SetMeta(kRollupWatermarkKey, std::to_string(pending_.to_id)));
+    }
+    int64_t beyond = pending_.to_id;
+    RETURN_IF_ERROR(txn.ScanUsage(
+        pending_.to_id, 1, [](int64_t, const UsageRow&) {}, beyond));
+    others = beyond != pending_.to_id;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;  // the sums are kept: the next call tries again
+  if (moved) {
+    pending_ = PendingRollup();
+    return int64_t{0};
+  }
+  const int64_t rolled = pending_.to_id - pending_.from_id;
+  pending_.rows.Clear();
+  pending_.from_id = pending_.to_id;
+  if (others) pending_.valid = false;
+  return rolled;
+}
+
+Result<int64_t> Engine::ScanRollUp(int64_t max_rows) {
   int64_t total = 0;
   while (total < max_rows) {
     const int64_t chunk = std::min<int64_t>(200'000, max_rows - total);
     int64_t rolled = 0;
+    int64_t last = 0;
     RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
       rolled = 0;
-      ASSIGN_OR_RETURN(std::optional<std::string> mark, txn.GetMeta(kWatermarkKey));
+      ASSIGN_OR_RETURN(std::optional<std::string> mark, txn.GetMeta(kRollupWatermarkKey));
       int64_t after = 0;
       if (mark) {
-        ASSIGN_OR_RETURN(after, StoredInt(*mark, kWatermarkKey));
+        ASSIGN_OR_RETURN(after, StoredInt(*mark, kRollupWatermarkKey));
       }
-      std::unordered_map<AggKey, UsageAggregate, AggKeyHash> hourly;
-      std::map<std::pair<int64_t, int64_t>, Money> period_spend;
-      int64_t last = after;
+      RollupBuffer buffer;
+      last = after;
       RETURN_IF_ERROR(txn.ScanUsage(
           after, chunk,
           [&](int64_t, const UsageRow& u) {
             ++rolled;
-            AggKey key{u.principal_id, HourOf(u.timestamp), u.model};
-            auto [it, inserted] = hourly.try_emplace(key);
-            UsageAggregate& agg = it->second;
-            if (inserted) {
-              agg.principal_id = key.principal_id;
-              agg.hour = key.hour;
-              agg.model = key.model;
-            }
-            ++agg.requests;
-            agg.tokens.input += u.tokens.input;
-            agg.tokens.output += u.tokens.output;
-            agg.tokens.cache_read += u.tokens.cache_read;
-            agg.tokens.cache_write += u.tokens.cache_write;
-            agg.cost += u.cost;
-            if ((u.flags & kUsageUnpriced) != 0) ++agg.unpriced_requests;
-            period_spend[{u.principal_id, u.period_start_ms}] += u.cost;
+            buffer.Add(u);
           },
           last));
       if (rolled == 0) return Status::Ok();
-      std::vector<UsageAggregate> rows;
-      rows.reserve(hourly.size());
-      for (auto& [k, v] : hourly) rows.push_back(std::move(v));
-      RETURN_IF_ERROR(txn.AddAggregates(rows));
-      // The period's end comes from the principal's current settings (informational).
-      std::unordered_map<int64_t, std::optional<PrincipalRow>> owners;
-      for (const auto& [k, amount] : period_spend) {
-        auto [it, inserted] = owners.try_emplace(k.first);
-        if (inserted) {
-          ASSIGN_OR_RETURN(it->second, txn.GetPrincipal(k.first));
-        }
-        const Timestamp start = Timestamp::FromUnixMillis(k.second);
-        Timestamp end = start;
-        if (it->second) {
-          end =
-              PeriodContaining(SettingsOf(*it->second).period, it->second->state.anchor, start).end;
-        }
-        RETURN_IF_ERROR(txn.AddPeriodSpend(k.first, start, end, amount));
-      }
-      return txn.SetMeta(kWatermarkKey, std::to_string(last));
+      RETURN_IF_ERROR(buffer.WriteTo(txn, options_.defaults));
+      return txn.SetMeta(kRollupWatermarkKey, std::to_string(last));
     }));
     total += rolled;
-    if (rolled < chunk) break;
+    if (rolled < chunk) {
+      // Caught up: from here on the rows this engine appends are summed as they are applied.
+      pending_ = PendingRollup();
+      pending_.valid = true;
+      pending_.from_id = pending_.to_id = last;
+      break;
+    }
   }
   return total;
 }

@@ -22,6 +22,7 @@
 #include "core/principal.h"
 #include "core/usage.h"
 #include "engine/request_id_set.h"
+#include "engine/rollup.h"
 #include "pricing/pricing.h"
 #include "store/ledger.h"
 
@@ -104,11 +105,16 @@ class Engine {
   Result<TickOutcome> Tick();
 
   // Brings the derived tables (hourly roll-ups per principal and model, spend per period) up
-  // to date from the usage rows applied since the last roll-up. They are derived data, kept off
-  // the ingest path and rebuilt exactly from the usage table (a watermark in the ledger's meta
-  // moves in the same transaction). Rolls up at most `max_rows` rows (callers that hold a lock
-  // others wait on pass a small number and call again). Returns the number rolled up.
+  // to date with the usage rows applied since the last roll-up. They are derived data, kept off
+  // the ingest transaction: once a roll-up has caught up, the engine sums the rows it applies
+  // in memory and the next roll-up writes the sums; otherwise (a new engine, another writer)
+  // it reads the rows past the watermark back, at most `max_rows` of them (callers that hold a
+  // lock others wait on pass a small number and call again). Either way the watermark in the
+  // ledger's meta moves in the same transaction as the sums. Returns the rows rolled up.
   Result<int64_t> RollUp(int64_t max_rows = std::numeric_limits<int64_t>::max());
+  // True while the engine sums the rows it applies in memory (a roll-up then writes the sums in
+  // one transaction, whatever `max_rows`); false until a roll-up has caught up with the ledger.
+  bool rollup_is_incremental() const { return pending_.valid; }
 
   // When the configured defaults differ from the ones the ledger last applied, re-evaluates
   // every principal that follows them (audited). Call before mutating commands.
@@ -140,6 +146,11 @@ class Engine {
   Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
          const Clock& clock);
   Status WarmDedup();
+  // Roll-up helpers (see RollUp): record a committed batch's rows; write the pending sums (and
+  // invalidate them when the ledger shows another writer); or scan the usage table.
+  void NotePendingRollup(int64_t first_id, int64_t count, RollupBuffer&& rows);
+  Result<int64_t> FlushPendingRollup();
+  Result<int64_t> ScanRollUp(int64_t max_rows);
   BudgetSettings SettingsOf(const PrincipalRow& row) const {
     return row.overrides.Over(options_.defaults);
   }
@@ -153,6 +164,19 @@ class Engine {
   EngineOptions options_;
   const Clock& clock_;
   RequestIdSet seen_;
+  // Sums of the usage rows (from_id, to_id] this engine appended since the roll-up watermark,
+  // written by the next RollUp without reading the rows back. Valid only from a roll-up that
+  // caught up, and while the rows stay contiguous (another writer's rows invalidate it, and the
+  // scan takes over); dropped beyond kMaxPendingRollupKeys keys to bound memory.
+  struct PendingRollup {
+    bool valid = false;
+    int64_t from_id = 0;
+    int64_t to_id = 0;
+    RollupBuffer rows;
+  };
+  static constexpr size_t kMaxPendingRollupKeys = 500'000;
+  static constexpr char kRollupWatermarkKey[] = "rollup_usage_id";
+  PendingRollup pending_;
   int64_t max_usage_id_ = 0;
   // A principal as this engine last wrote it, with its effective settings and the scratch of
   // the batch that is touching it. Valid while no other process commits to the ledger

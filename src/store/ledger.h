@@ -173,9 +173,10 @@ class LedgerTxn {
   virtual Status UpdatePrincipal(PrincipalRow& row) = 0;
   // Writes only spent and last_seen (the hot path: nothing else changed); bumps row.version.
   virtual Status UpdatePrincipalSpend(PrincipalRow& row) = 0;
-  // True when another connection (another process) committed since this store's previous
-  // write transaction: anything cached from the ledger must be read again.
-  virtual bool ChangedByOthers() const = 0;
+  // True when another connection (another process) committed since a transaction of this
+  // store last asked: anything cached from the ledger must be read again. Asking clears it, so
+  // transactions that do not care (roll-ups, ticks) cannot swallow the news.
+  virtual bool ChangedByOthers() = 0;
   // All principals whose NextDue is at or before `due` (grace deadlines, period ends).
   virtual Result<std::vector<PrincipalRow>> PrincipalsDueBy(Timestamp due) = 0;
 

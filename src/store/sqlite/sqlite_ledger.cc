@@ -468,9 +468,11 @@ Result<std::vector<OutboxAction>> ReadOutbox(Use& u) {
 
 class SqliteTxn final : public LedgerTxn {
  public:
-  SqliteTxn(Connection& c, bool changed_by_others) : c_(c), changed_by_others_(changed_by_others) {}
+  // `unseen_change` is the store's flag that another connection committed since a transaction
+  // last asked; asking clears it (so a transaction that never asks does not swallow it).
+  SqliteTxn(Connection& c, bool& unseen_change) : c_(c), unseen_change_(unseen_change) {}
 
-  bool ChangedByOthers() const override { return changed_by_others_; }
+  bool ChangedByOthers() override { return std::exchange(unseen_change_, false); }
 
   Status UpdatePrincipalSpend(PrincipalRow& row) override {
     constexpr std::string_view kOp = "update principal spend";
@@ -854,7 +856,7 @@ class SqliteTxn final : public LedgerTxn {
 
  private:
   Connection& c_;
-  bool changed_by_others_;
+  bool& unseen_change_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -880,9 +882,9 @@ class SqliteLedger final : public LedgerStore {
       in_txn_ = false;
       return data_version.status();
     }
-    const bool changed_by_others = *data_version != last_data_version_;
+    if (*data_version != last_data_version_) unseen_change_ = true;
     last_data_version_ = *data_version;
-    SqliteTxn txn(c_, changed_by_others);
+    SqliteTxn txn(c_, unseen_change_);
     // Rolls back unless committed, also when `fn` throws.
     struct Guard {
       SqliteLedger& self;
@@ -1142,6 +1144,7 @@ class SqliteLedger final : public LedgerStore {
   Connection c_;
   bool in_txn_ = false;
   int64_t last_data_version_ = -1;
+  bool unseen_change_ = false;  // another connection committed since a transaction last asked
 };
 
 // ---------------------------------------------------------------------------------------------
