@@ -74,12 +74,15 @@ std::string PercentDecode(std::string_view s) {
 // A GET (or PUT) request for a full URL, for the metadata endpoints (never signed).
 Result<HttpRequest> RequestForUrl(std::string method, std::string_view url) {
   const size_t q = url.find('?');
-  ASSIGN_OR_RETURN(Endpoint e, ParseEndpointUrl(url.substr(0, q)));
+  const std::string_view without_query = url.substr(0, q);
+  ASSIGN_OR_RETURN(Endpoint e, ParseEndpointUrl(without_query));
   HttpRequest r;
   r.method = std::move(method);
   r.scheme = e.scheme;
   r.host = e.host;
-  r.path = e.base_path.empty() ? "/" : e.base_path;
+  // The path exactly as given: the metadata service tells "dir/" from "dir".
+  const size_t path_at = without_query.find('/', without_query.find("://") + 3);
+  r.path = path_at == std::string_view::npos ? "/" : std::string(without_query.substr(path_at));
   if (q != std::string_view::npos) {
     std::string_view query = url.substr(q + 1);
     while (!query.empty()) {

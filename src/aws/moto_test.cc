@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -37,7 +39,7 @@ class MotoTest : public ::testing::Test {
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]'): skipping the "
                       "signature-verification tests";
     }
-    auto moto = testing::MotoServer::Start(3);
+    auto moto = testing::MotoServer::Start(NoAuthActions());
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
     env_.Set("AWS_ENDPOINT_URL", moto_->url());
@@ -66,10 +68,15 @@ class MotoTest : public ::testing::Test {
     ASSERT_FALSE(good.secret_access_key.empty());
     Credentials bad = good;
     bad.secret_access_key = "wrong" + good.secret_access_key.substr(5);
+    good_keys_ = good;
     good_ = std::make_unique<StaticCredentialsProvider>(good);
     bad_ = std::make_unique<StaticCredentialsProvider>(bad);
     secret_ = good.secret_access_key;
   }
+
+  // The actions moto lets through before it checks signatures: ours are CreateUser,
+  // PutUserPolicy and CreateAccessKey.
+  virtual int NoAuthActions() const { return 3; }
 
   AwsClient Client(const ServiceSpec& service, CredentialsProvider* creds) {
     auto endpoint = ResolveEndpoint(service, "us-east-1", env_);
@@ -96,6 +103,7 @@ class MotoTest : public ::testing::Test {
   std::unique_ptr<CredentialsProvider> good_;
   std::unique_ptr<CredentialsProvider> bad_;
   std::string secret_;
+  Credentials good_keys_;
 };
 
 TEST_F(MotoTest, IamQueryProtocol) {
@@ -226,6 +234,95 @@ TEST_F(MotoTest, CloudWatchLogsJsonProtocol) {
   auto found = Good(kLogs).Json("Logs_20140328", "FilterLogEvents", filter);
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_NE(found->find("r-1"), std::string::npos) << *found;
+}
+
+TEST_F(MotoTest, SesV2RestJsonProtocol) {
+  const std::string identity = R"({"EmailIdentity":"budgets@example.com"})";
+  const Status refused =
+      Bad(kSesV2)
+          .Rest("CreateEmailIdentity", "POST", "/v2/email/identities", {},
+                {{"Content-Type", "application/json"}}, identity, Protocol::kRestJson)
+          .status();
+  ExpectSignatureRefused(refused);
+  auto created =
+      Good(kSesV2).Rest("CreateEmailIdentity", "POST", "/v2/email/identities", {},
+                        {{"Content-Type", "application/json"}}, identity, Protocol::kRestJson);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string email =
+      R"({"FromEmailAddress":"budgets@example.com","Destination":{"ToAddresses":)"
+      R"(["owner@example.com"]},"Content":{"Simple":{"Subject":{"Data":"Budget warning"},)"
+      R"("Body":{"Text":{"Data":"80% spent"}}}}})";
+  auto sent = Good(kSesV2).Rest("SendEmail", "POST", "/v2/email/outbound-emails", {},
+                                {{"Content-Type", "application/json"}}, email, Protocol::kRestJson);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_TRUE(JsonStringField(sent->body, "MessageId").has_value()) << sent->body;
+}
+
+// Temporary credentials end to end: a profile with role_arn + source_profile goes through STS
+// AssumeRole (signed with the source key and checked by moto, trust policy included), and the
+// role's credentials, session token and all, are accepted by moto's signature check.
+class MotoRoleTest : public MotoTest {
+ protected:
+  // CreateUser, PutUserPolicy, CreateAccessKey, then CreateRole and PutRolePolicy.
+  int NoAuthActions() const override { return 5; }
+
+  void SetUp() override {
+    MotoTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    StaticCredentialsProvider bootstrap(
+        Credentials{"AKIAIOSFODNN7EXAMPLE", "not-checked-yet", "", {}, "test"});
+    auto iam = Client(kIam, &bootstrap);
+    // moto compares the trusted principal literally, so the trust names the user's ARN (AWS
+    // would accept the account root as well).
+    const std::string trust =
+        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":)"
+        R"({"AWS":"arn:aws:iam::123456789012:user/budgeteer-signing-test"},)"
+        R"("Action":"sts:AssumeRole"}]})";
+    auto role = iam.Query("CreateRole", kIamVersion,
+                          {{"RoleName", "Budgeteer"}, {"AssumeRolePolicyDocument", trust}});
+    ASSERT_TRUE(role.ok()) << role.status().ToString();
+    role_arn_ = XmlText(*role, "Arn").value_or("");
+    const std::string policy =
+        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:*","Resource":"*"}]})";
+    ASSERT_TRUE(
+        iam.Query("PutRolePolicy", kIamVersion,
+                  {{"RoleName", "Budgeteer"}, {"PolicyName", "sns"}, {"PolicyDocument", policy}})
+            .ok());
+  }
+  std::string role_arn_;
+};
+
+TEST_F(MotoRoleTest, AssumedRoleCredentialsAreAccepted) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("aws_moto_role_" + std::to_string(moto_->port()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "credentials")
+      << "[base]\naws_access_key_id = " << good_keys_.access_key_id
+      << "\naws_secret_access_key = " << good_keys_.secret_access_key << "\n";
+  std::ofstream(dir / "config") << "[profile budgeteer]\nrole_arn = " << role_arn_
+                                << "\nsource_profile = base\nrole_session_name = moto-test\n";
+  env_.Set("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string());
+  env_.Set("AWS_CONFIG_FILE", (dir / "config").string());
+  env_.Set("AWS_PROFILE", "budgeteer");
+  env_.Set("AWS_EC2_METADATA_DISABLED", "true");
+  auto chain = DefaultCredentialsChain(env_, *transport_, clock_);
+  auto temp = chain->Get();
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(temp.ok()) << temp.status().ToString();
+  EXPECT_FALSE(temp->session_token.empty());
+  EXPECT_TRUE(temp->expiration.has_value());
+  EXPECT_NE(temp->access_key_id, good_keys_.access_key_id);
+
+  auto sns = Client(kSns, chain.get());
+  auto topic = sns.Query("CreateTopic", kSnsVersion, {{"Name", "from-role"}});
+  ASSERT_TRUE(topic.ok()) << topic.status().ToString();
+
+  Credentials forged = *temp;
+  forged.session_token = "forged" + forged.session_token.substr(6);
+  StaticCredentialsProvider forged_provider(forged);
+  auto refused =
+      Client(kSns, &forged_provider).Query("CreateTopic", kSnsVersion, {{"Name", "from-forgery"}});
+  EXPECT_EQ(refused.status().code(), Code::kUnauthenticated) << refused.status().ToString();
 }
 
 }  // namespace
