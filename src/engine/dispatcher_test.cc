@@ -136,5 +136,63 @@ TEST_F(DispatcherTest, BackoffDoublesUpToTheCap) {
   EXPECT_EQ(Dispatcher::BackoffMs(p, 30), 300000);
 }
 
+// A notifier that looks at the ledger while it delivers: how many of its own rows are already
+// recorded as delivered (what a crash at this moment would keep).
+class LedgerPeekingNotifier final : public Notifier {
+ public:
+  explicit LedgerPeekingNotifier(LedgerStore& store) : store_(store) {}
+  std::string name() const override { return "webhook:peek"; }
+  Status Deliver(const ActionMessage&) override {
+    auto rows = store_.ListOutbox(0);
+    if (!rows.ok()) return rows.status();
+    int delivered = 0;
+    for (const OutboxAction& a : *rows) {
+      if (a.channel == name() && a.status == OutboxStatus::kDelivered) ++delivered;
+    }
+    delivered_before.push_back(delivered);
+    return Status::Ok();
+  }
+  std::vector<int> delivered_before;
+
+ private:
+  LedgerStore& store_;
+};
+
+TEST_F(DispatcherTest, EachDeliveryIsRecordedBeforeTheNextOneStarts) {
+  // A crash during a round must re-send only the delivery in flight, not the ones the
+  // receiver already accepted earlier in the round.
+  LedgerPeekingNotifier peek(*store_);
+  Dispatcher d(*store_, mu_, clock_, {{&peek, {}}}, nullptr, {}, 1);
+  for (int i = 0; i < 3; ++i) Queue("notify", "warning");
+  ASSERT_TRUE(d.RunOnce().ok());  // routes
+  ASSERT_TRUE(d.RunOnce().ok());  // delivers the three in one round
+  EXPECT_EQ(peek.delivered_before, (std::vector<int>{0, 1, 2}));
+}
+
+TEST_F(DispatcherTest, DeadActionIsAudited) {
+  ScriptedNotifier hook("webhook:ops");
+  hook.script = {FailedPrecondition("HTTP 404")};
+  Dispatcher d(*store_, mu_, clock_, {{&hook, {"warning"}}}, nullptr, {}, 1);
+  Queue("notify", "warning");
+  ASSERT_TRUE(d.RunOnce().ok());  // routes
+  auto round = d.RunOnce();       // a permanent error: dead at once
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->dead, 1);
+  auto audit = store_->QueryAudit(AuditQuery{});
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->size(), 1U);
+  const AuditEntry& e = audit->front();
+  EXPECT_EQ(e.kind, "dead_action");
+  EXPECT_EQ(e.actor, "system");
+  EXPECT_NE(e.details.find(R"("channel":"webhook:ops")"), std::string::npos) << e.details;
+  EXPECT_NE(e.details.find(R"("error":"HTTP 404")"), std::string::npos) << e.details;
+  // The alert about it points at the audit entry.
+  bool linked = false;
+  for (const OutboxAction& a : Rows()) {
+    if (a.kind == "operator_alert" && a.audit_id == e.id) linked = true;
+  }
+  EXPECT_TRUE(linked);
+}
+
 }  // namespace
 }  // namespace budgeteer
