@@ -363,10 +363,12 @@ class ProfileProvider final : public CredentialsProvider {
     req.role_arn = *role;
     req.session_name = session.empty() ? DefaultSessionName(clock_) : session;
     req.external_id = Lookup(p, "external_id").value_or("");
-    if (auto d = Lookup(p, "duration_seconds")) {
+    if (const std::optional<std::string> d = Lookup(p, "duration_seconds")) {
+      const std::string& text = *d;
+      const char* const end = text.data() + text.size();
       int64_t v = 0;
-      const auto [ptr, ec] = std::from_chars(d->data(), d->data() + d->size(), v);
-      if (ec != std::errc() || ptr != d->data() + d->size() || v < 900 || v > 43200) {
+      const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+      if (ec != std::errc() || ptr != end || v < 900 || v > 43200) {
         return FailedPrecondition("profile '" + name + "': duration_seconds must be 900..43200");
       }
       req.duration_seconds = v;
@@ -406,7 +408,7 @@ IniFile ParseIni(std::string_view text) {
   IniFile out;
   std::string section;
   bool in_section = false;
-  bool nested = false;  // inside "key =" followed by indented sub-settings
+  std::string parent;  // "key =" with an empty value: indented lines below are "key.sub"
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string_view raw = text.substr(0, nl);
@@ -418,17 +420,22 @@ IniFile ParseIni(std::string_view text) {
       section = std::string(Trim(line.substr(1, line.size() - 2)));
       out[section];
       in_section = true;
-      nested = false;
+      parent.clear();
       continue;
     }
     if (!in_section) continue;
-    if (indented && nested) continue;
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
     const std::string key = Lower(Trim(line.substr(0, eq)));
     const std::string_view value = Trim(line.substr(eq + 1));
-    nested = value.empty();
-    if (!nested) out[section][key] = std::string(value);
+    if (indented && !parent.empty()) {
+      std::string nested_key = parent;
+      nested_key.append(".").append(key);
+      out[section][nested_key] = std::string(value);
+      continue;
+    }
+    parent = value.empty() ? key : "";
+    if (!value.empty()) out[section][key] = std::string(value);
   }
   return out;
 }
@@ -478,6 +485,21 @@ Result<std::map<std::string, std::string>> LoadProfile(const Environment& env,
   }
   if (!found) return NotFound("profile '" + std::string(name) + "' is in neither shared file");
   return merged;
+}
+
+std::optional<std::string> ConfiguredEndpointUrl(const Environment& env,
+                                                 std::string_view service_key) {
+  auto profile = LoadProfile(env, ProfileName(env));
+  if (!profile.ok()) return std::nullopt;
+  if (auto services = Lookup(*profile, "services")) {
+    if (auto text = ReadFile(ConfigFilePath(env)); text.ok()) {
+      const IniFile ini = ParseIni(*text);
+      if (auto it = ini.find("services " + *services); it != ini.end()) {
+        if (auto url = Lookup(it->second, std::string(service_key) + ".endpoint_url")) return url;
+      }
+    }
+  }
+  return Lookup(*profile, "endpoint_url");
 }
 
 std::optional<std::string> ResolveRegion(const Environment& env) {

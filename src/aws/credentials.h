@@ -56,7 +56,7 @@ class StaticCredentialsProvider final : public CredentialsProvider {
 // --- Shared config and credentials files.
 
 // "[section]" -> key -> value; keys lower-cased, values trimmed; '#' and ';' start comments
-// on their own line. Nested (indented) sub-sections are skipped.
+// on their own line. The indented settings under "key =" are stored as "key.sub".
 using IniFile = std::map<std::string, std::map<std::string, std::string>, std::less<>>;
 IniFile ParseIni(std::string_view text);
 
@@ -70,6 +70,12 @@ std::string ConfigFilePath(const Environment& env);
 // Missing files are empty; NotFound when neither file has the profile.
 Result<std::map<std::string, std::string>> LoadProfile(const Environment& env,
                                                        std::string_view name);
+
+// The endpoint the shared config file gives the current profile for a service: the
+// `services = NAME` section's "<service_key>.endpoint_url" (service_key as "iam", "sesv2",
+// "cloudwatch_logs"), else the profile's own `endpoint_url`; nullopt when neither is set.
+std::optional<std::string> ConfiguredEndpointUrl(const Environment& env,
+                                                 std::string_view service_key);
 
 // AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region`; nullopt when none is set.
 std::optional<std::string> ResolveRegion(const Environment& env);

@@ -94,6 +94,7 @@ TEST(IniTest, SectionsCommentsAndNestedSettings) {
   EXPECT_EQ(ini.at("default").at("aws_access_key_id"), "AKIA1");
   EXPECT_EQ(ini.at("default").at("region"), "eu-west-1");
   EXPECT_EQ(ini.at("default").count("max_concurrent_requests"), 0u);
+  EXPECT_EQ(ini.at("default").at("s3.max_concurrent_requests"), "10");
   EXPECT_EQ(ini.at("default").at("output"), "json");
   EXPECT_EQ(ini.at("profile  ops").at("role_arn"), "arn:aws:iam::1:role/x");
 }
@@ -423,6 +424,23 @@ TEST_F(CredentialsTest, ChainOrderAndStops) {
   nothing.Set("AWS_ACCESS_KEY_ID", "AKIAHALF");
   EXPECT_EQ(DefaultCredentialsChain(nothing, *transport_, clock_)->Get().status().code(),
             Code::kFailedPrecondition);
+}
+
+TEST_F(CredentialsTest, EndpointsFromSharedConfig) {
+  Write(".aws/config",
+        "[default]\nregion = eu-west-1\nendpoint_url = http://localhost:4566\n"
+        "services = local\n"
+        "[services local]\niam =\n  endpoint_url = http://127.0.0.1:5001\n"
+        "cloudwatch_logs =\n  endpoint_url = http://127.0.0.1:5002\n");
+  EXPECT_EQ(ResolveEndpoint(kIam, "eu-west-1", env_)->host, "127.0.0.1:5001");
+  EXPECT_EQ(ResolveEndpoint(kLogs, "eu-west-1", env_)->host, "127.0.0.1:5002");
+  EXPECT_EQ(ResolveEndpoint(kSns, "eu-west-1", env_)->host, "localhost:4566");
+  // The variables come first...
+  env_.Set("AWS_ENDPOINT_URL", "http://10.0.0.1:1");
+  EXPECT_EQ(ResolveEndpoint(kIam, "eu-west-1", env_)->host, "10.0.0.1:1");
+  // ...and AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns every override off.
+  env_.Set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+  EXPECT_EQ(ResolveEndpoint(kIam, "eu-west-1", env_)->host, "iam.amazonaws.com");
 }
 
 TEST(EndpointTest, Resolution) {

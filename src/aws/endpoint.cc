@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "aws/credentials.h"
+
 namespace budgeteer::aws {
 
 namespace {
@@ -54,14 +56,22 @@ Result<Endpoint> ResolveEndpoint(const ServiceSpec& service, std::string_view re
   if (signing_region.empty()) {
     return FailedPrecondition("no AWS region: set AWS_REGION or a profile's region");
   }
-  const std::string specific = "AWS_ENDPOINT_URL_" + std::string(service.env_name);
-  for (const std::string& name : {specific, std::string("AWS_ENDPOINT_URL")}) {
-    if (auto url = env.Get(name)) {
-      auto parsed = ParseEndpointUrl(*url);
-      if (!parsed.ok()) return parsed.status().WithContext(name);
+  const bool ignore_configured =
+      env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("") == "true";
+  if (!ignore_configured) {
+    auto use = [&](const std::string& url, const std::string& from) -> Result<Endpoint> {
+      auto parsed = ParseEndpointUrl(url);
+      if (!parsed.ok()) return parsed.status().WithContext(from);
       parsed->signing_region = signing_region;
       return parsed;
+    };
+    const std::string specific = "AWS_ENDPOINT_URL_" + std::string(service.env_name);
+    for (const std::string& name : {specific, std::string("AWS_ENDPOINT_URL")}) {
+      if (auto url = env.Get(name)) return use(*url, name);
     }
+    std::string key(service.env_name);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto url = ConfiguredEndpointUrl(env, key)) return use(*url, "shared config endpoint_url");
   }
   Endpoint e;
   e.signing_region = signing_region;

@@ -1,6 +1,8 @@
 // Which URL an AWS service is called at, and with which signing region, resolved the way the
 // AWS SDKs do: AWS_ENDPOINT_URL_<SERVICE> (e.g. AWS_ENDPOINT_URL_IAM), then AWS_ENDPOINT_URL,
-// then the service's default endpoint for the region. IAM is global: iam.amazonaws.com,
+// then the shared config file (the profile's `services` section, then its `endpoint_url`), then
+// the service's default endpoint for the region; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true
+// skips the overrides. IAM is global: iam.amazonaws.com,
 // signed for us-east-1 (iam.cn-north-1.amazonaws.com.cn in China). Pure; thread-safe.
 #pragma once
 
@@ -38,6 +40,7 @@ struct Endpoint {
 Result<Endpoint> ParseEndpointUrl(std::string_view url);
 
 // `region` must be set (see ResolveRegion in credentials.h) unless the service is global.
+// Reads the shared config file named by `env` (see ConfiguredEndpointUrl).
 Result<Endpoint> ResolveEndpoint(const ServiceSpec& service, std::string_view region,
                                  const Environment& env);
 
