@@ -169,7 +169,15 @@ Result<HttpResponse> AwsClient::Send(HttpRequest request, std::string_view opera
   std::optional<Credentials> creds;
   if (credentials_ != nullptr) {
     auto got = credentials_->Get();
-    if (!got.ok()) return got.status().WithContext(what);
+    if (!got.ok()) {
+      // "No credentials" must not read as NotFound to a caller: an enforcer treats a missing
+      // user or policy as "already done".
+      const Status& s = got.status();
+      if (s.code() == Code::kNotFound) {
+        return Status(Code::kUnauthenticated, what + ": " + s.message(), s.retryable());
+      }
+      return s.WithContext(what);
+    }
     creds = std::move(got).value();
     SigningOptions options =
         OptionsForService(std::string(service_.signing_name), endpoint_.signing_region);

@@ -168,6 +168,20 @@ TEST(AwsClientTest, JsonTargetAndRestPaths) {
   EXPECT_TRUE(ses_scope);
 }
 
+TEST(AwsClientTest, MissingCredentialsAreNotNotFound) {
+  // An enforcer reads NotFound as "the user or policy is already gone"; having no credentials
+  // must never look like that.
+  OneReplyTransport transport(Reply(200, ""));
+  MapEnvironment empty;
+  auto chain = MakeEnvironmentProvider(empty);
+  FixedClock clock(Timestamp::Parse("2026-11-27T12:00:00Z").value());
+  AwsClient iam(kIam, Endpoint{"https", "iam.amazonaws.com", "", "us-east-1"}, chain.get(),
+                transport, clock);
+  auto r = iam.Query("DeleteUserPolicy", "2010-05-08", {});
+  EXPECT_EQ(r.status().code(), Code::kUnauthenticated) << r.status().ToString();
+  EXPECT_TRUE(transport.last_.host.empty());  // nothing was sent
+}
+
 TEST(XmlTest, ElementsTextAndEntities) {
   const std::string xml =
       "<?xml version=\"1.0\"?><!-- <Key>not this</Key> --><ListBucketResult>"

@@ -334,9 +334,10 @@ class ProfileProvider final : public CredentialsProvider {
         return FailedPrecondition("profile '" + name + "': source_profile '" + *source_name +
                                   "' not found");
       }
-      // A source profile with its own keys signs directly, even if it names a role as well:
-      // that is how the SDKs end a chain that points back at itself.
-      if (*source_name == name || (Lookup(*sp, "aws_access_key_id") && depth > 0)) {
+      // A profile that names itself as its source signs with its own static keys (how the
+      // SDKs let one profile hold both the keys and the role); any other source is resolved
+      // in full, so roles chain.
+      if (*source_name == name) {
         ASSIGN_OR_RETURN(source, StaticKeys(*source_name, *sp));
       } else {
         ASSIGN_OR_RETURN(source, Resolve(*source_name, *sp, depth + 1));

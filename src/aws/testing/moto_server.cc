@@ -12,7 +12,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+extern "C" char** environ;  // NOLINT(readability-redundant-declaration)
 
 namespace budgeteer::aws::testing {
 
@@ -68,24 +72,39 @@ Result<std::unique_ptr<MotoServer>> MotoServer::Start(int no_auth_actions) {
   if (port <= 0) return Internal("no free loopback port");
   const std::string log_path =
       (std::filesystem::temp_directory_path() / ("moto-" + std::to_string(port) + ".log")).string();
-  const std::string port_text = std::to_string(port);
-  const std::string count = std::to_string(no_auth_actions);
+  std::string port_text = std::to_string(port);
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).starts_with("INITIAL_NO_AUTH_ACTION_COUNT=")) continue;
+    env_strings.emplace_back(*e);
+  }
+  env_strings.push_back("INITIAL_NO_AUTH_ACTION_COUNT=" + std::to_string(no_auth_actions));
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string prog = "moto_server", host_flag = "-H", host = "127.0.0.1", port_flag = "-p";
+  std::vector<char*> argv = {prog.data(),      host_flag.data(), host.data(),
+                             port_flag.data(), port_text.data(), nullptr};
+  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const pid_t pid = ::fork();
-  if (pid < 0) return Internal("fork failed");
+  if (pid < 0) {
+    if (log >= 0) ::close(log);
+    return Internal("fork failed");
+  }
   if (pid == 0) {
     // The child: its own process group (so the destructor can stop moto and anything it
-    // starts), output to a log file, then exec.
+    // starts), output to the log file, then exec.
     ::setpgid(0, 0);
-    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);
       ::dup2(log, STDERR_FILENO);
-      ::close(log);
     }
-    ::setenv("INITIAL_NO_AUTH_ACTION_COUNT", count.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
-    ::execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", port_text.c_str(), nullptr);
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  if (log >= 0) ::close(log);
   ::setpgid(pid, pid);  // also from the parent, so the group exists before we might kill it
   auto server = std::unique_ptr<MotoServer>(new MotoServer(pid, port, log_path));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
