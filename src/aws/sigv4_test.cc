@@ -374,6 +374,21 @@ TEST(SigV4S3, GetBucketLifecycleAndList) {
             "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
+TEST(SigV4S3, UnsignedPayloadIsStatedAndSigned) {
+  HttpRequest r;
+  r.method = "PUT";
+  r.host = "examplebucket.s3.amazonaws.com";
+  r.path = "/big.gz";
+  r.body = "whatever";
+  SigningOptions o = OptionsForService("s3", "us-east-1");
+  o.unsigned_payload = true;
+  auto d = SignRequest(r, S3Keys(), o, At("2013-05-24T00:00:00Z"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+  EXPECT_NE(d->canonical_request.find("x-amz-content-sha256:UNSIGNED-PAYLOAD\n"),
+            std::string::npos);
+}
+
 TEST(SigV4S3, PresignedGetObject) {
   HttpRequest r;
   r.host = "examplebucket.s3.amazonaws.com";
@@ -520,12 +535,15 @@ TEST(SigV4Botocore, SameAuthorizationAsBotocore) {
   logs_query.path = "/a/../b//c";
   logs_query.query = {{"z", "1"}, {"a", "x y/z"}, {"a", "b"}};
 
+  SigningOptions unsigned_s3 = OptionsForService("s3", "us-east-1");
+  unsigned_s3.unsigned_payload = true;
   const std::vector<Case> cases = {
       {"iam query", iam, OptionsForService("iam", "us-east-1"), &creds},
       {"iam query, temporary credentials", iam, OptionsForService("iam", "us-east-1"), &temp},
       {"ssm json", ssm, OptionsForService("ssm", "eu-west-1"), &temp},
       {"s3 put, odd key", s3put, OptionsForService("s3", "us-east-1"), &creds},
       {"s3 list", s3list, OptionsForService("s3", "us-west-2"), &temp},
+      {"s3 put, UNSIGNED-PAYLOAD", s3put, unsigned_s3, &temp},
       {"unnormalised path, repeated query names", logs_query,
        OptionsForService("logs", "us-east-1"), &creds},
   };
