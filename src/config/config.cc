@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -275,7 +276,97 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
 }
 
 std::string Where(std::string_view origin, const toml::node& node) {
-  return std::string(origin) + ":" + std::to_string(node.source().begin.line);
+  if (node.source().begin.line == 0) return "(environment)";  // set by ApplyChannelEnv
+  // Nodes parsed from an environment variable carry its name as their path.
+  const auto& path = node.source().path;
+  return (path ? *path : std::string(origin)) + ":" + std::to_string(node.source().begin.line);
+}
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// BUDGETEER_PRICING_OVERRIDES holds a TOML inline table of models (model ids have dots and
+// colons, which environment variable names cannot carry); each model in it replaces the file's
+// entry for that model.
+Status ApplyPriceOverridesEnv(toml::table& root, const EnvLookup& env) {
+  constexpr char kVar[] = "BUDGETEER_PRICING_OVERRIDES";
+  std::optional<std::string> value = env(kVar);
+  if (!value) return Status::Ok();
+  toml::table parsed;
+  try {
+    parsed = toml::parse("overrides = " + *value, std::string("$") + kVar);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(std::string("$") + kVar + ": expected a TOML inline table such as " +
+                           R"({ "anthropic.claude-3-haiku-20240307-v1" = { input = "0.20", )" +
+                           R"(output = "1.00" } }: )" + std::string(e.description()));
+  }
+  toml::table* models = parsed["overrides"].as_table();
+  if (models == nullptr) {
+    return InvalidArgument(std::string("$") + kVar + ": must be a TOML inline table of models");
+  }
+  if (!root.contains("pricing")) root.insert("pricing", toml::table{});
+  toml::table* pricing = root["pricing"].as_table();
+  if (pricing == nullptr) return Status::Ok();  // Flatten reports a non-table [pricing]
+  if (!pricing->contains("overrides")) pricing->insert("overrides", toml::table{});
+  toml::table* target = (*pricing)["overrides"].as_table();
+  if (target == nullptr) return Status::Ok();
+  for (auto& [model, fields] : *models) target->insert_or_assign(model, std::move(fields));
+  return Status::Ok();
+}
+
+// BUDGETEER_NOTIFY_<KIND>_<N>_<FIELD> sets FIELD of the N-th (from 1) [[notify.<kind>]] channel,
+// adding empty channels up to N when the file has fewer (so a channel can come wholly from the
+// environment). List fields are comma-separated. Values go in as text; ParseChannels types
+// and checks them like the file's.
+void ApplyChannelEnv(toml::table& root, const EnvLookup& env) {
+  struct Kind {
+    const char* name;
+    std::vector<std::string_view> scalars;
+    std::vector<std::string_view> lists;
+  };
+  static const Kind kKinds[] = {
+      {"webhook", {"name", "url", "secret", "timeout_ms"}, {"events"}},
+      {"slack", {"name", "webhook_url", "timeout_ms"}, {"events"}},
+      {"email",
+       {"name", "smtp_url", "username", "password", "starttls", "from", "send_to_owner",
+        "timeout_ms"},
+       {"to", "events"}},
+  };
+  for (const Kind& kind : kKinds) {
+    for (int n = 1; n <= kMaxEnvChannels; ++n) {
+      auto set = [&](std::string_view field, bool is_list) {
+        const std::string var =
+            "BUDGETEER_NOTIFY_" + Upper(kind.name) + "_" + std::to_string(n) + "_" + Upper(field);
+        std::optional<std::string> value = env(var);
+        if (!value) return;
+        if (!root.contains("notify")) root.insert("notify", toml::table{});
+        toml::table* notify = root["notify"].as_table();
+        if (notify == nullptr) return;  // not a table: Flatten reports it
+        if (!notify->contains(kind.name)) notify->insert(kind.name, toml::array{});
+        toml::array* channels = (*notify)[kind.name].as_array();
+        if (channels == nullptr) return;  // ParseChannels reports it
+        while (channels->size() < static_cast<size_t>(n)) channels->push_back(toml::table{});
+        toml::table* channel = channels->get(static_cast<size_t>(n - 1))->as_table();
+        if (channel == nullptr) return;
+        if (is_list) {
+          toml::array items;
+          std::stringstream ss(*value);
+          std::string item;
+          while (std::getline(ss, item, ',')) {
+            if (!item.empty()) items.push_back(item);
+          }
+          channel->insert_or_assign(field, std::move(items));
+        } else {
+          channel->insert_or_assign(field, *value);
+        }
+      };
+      for (std::string_view f : kind.scalars) set(f, false);
+      for (std::string_view f : kind.lists) set(f, true);
+    }
+  }
 }
 
 // Text of a scalar TOML value; decimals keep the shortest form that reads back the same.
@@ -483,16 +574,18 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
                            const EnvLookup& env) {
   Config config;
   std::vector<std::pair<std::string, RawValue>> values;
+  toml::table table;
   if (!toml_text.empty()) {
-    toml::table table;
     try {
       table = toml::parse(toml_text, origin);
     } catch (const toml::parse_error& e) {
       return InvalidArgument(std::string(origin) + ":" + std::to_string(e.source().begin.line) +
                              ": invalid TOML: " + std::string(e.description()));
     }
-    RETURN_IF_ERROR(Flatten(table, "", origin, values, config));
   }
+  ApplyChannelEnv(table, env);
+  RETURN_IF_ERROR(ApplyPriceOverridesEnv(table, env));
+  RETURN_IF_ERROR(Flatten(table, "", origin, values, config));
   // Environment overrides, after the file.
   for (const ConfigKey& key : ConfigKeys()) {
     const std::string var = EnvVarFor(key.path);

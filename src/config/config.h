@@ -107,6 +107,8 @@ const std::vector<ConfigKey>& ConfigKeys();
 std::string EnvVarFor(std::string_view path);
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// Channels settable from the environment per kind: BUDGETEER_NOTIFY_WEBHOOK_1_URL ... _16_.
+inline constexpr int kMaxEnvChannels = 16;
 EnvLookup ProcessEnv();
 
 // Parses TOML text (may be empty) and applies environment overrides. `origin` names the file in

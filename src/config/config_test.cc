@@ -123,6 +123,44 @@ TEST(ConfigTest, EnvironmentOverridesTheFile) {
   EXPECT_EQ(c->viewer_tokens.size(), 2U);
 }
 
+TEST(ConfigTest, ChannelsAndPriceOverridesFromTheEnvironment) {
+  auto c = ParseConfig(
+      R"([[notify.webhook]]
+url = "http://file.example/hook"
+secret = "from-file"
+)",
+      "t.toml",
+      FakeEnv({{"BUDGETEER_NOTIFY_WEBHOOK_1_SECRET", "from-env"},
+               {"BUDGETEER_NOTIFY_EMAIL_1_SMTP_URL", "smtp://127.0.0.1:2525"},
+               {"BUDGETEER_NOTIFY_EMAIL_1_FROM", "bb@example.com"},
+               {"BUDGETEER_NOTIFY_EMAIL_1_TO", "a@example.com,b@example.com"},
+               {"BUDGETEER_NOTIFY_EMAIL_1_STARTTLS", "true"},
+               {"BUDGETEER_NOTIFY_SLACK_2_WEBHOOK_URL", "https://hooks/x"},
+               {"BUDGETEER_NOTIFY_SLACK_1_WEBHOOK_URL", "https://hooks/y"},
+               {"BUDGETEER_PRICING_OVERRIDES", R"({ "anthropic.claude-3-haiku-20240307-v1" = )"
+                                               R"({ input = "0.20", output = "1.00" } })"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->notify_webhooks.size(), 1U);
+  EXPECT_EQ(c->notify_webhooks[0].url, "http://file.example/hook");
+  EXPECT_EQ(c->notify_webhooks[0].secret, "from-env");
+  ASSERT_EQ(c->notify_email.size(), 1U);
+  EXPECT_EQ(c->notify_email[0].to, (std::vector<std::string>{"a@example.com", "b@example.com"}));
+  EXPECT_TRUE(c->notify_email[0].starttls);
+  ASSERT_EQ(c->notify_slack.size(), 2U);
+  EXPECT_EQ(c->notify_slack[1].webhook_url, "https://hooks/x");
+  ASSERT_EQ(c->price_overrides.size(), 1U);
+  EXPECT_EQ(c->price_overrides[0].model, "anthropic.claude-3-haiku-20240307-v1");
+
+  // A channel only partly set from the environment is refused, naming the key.
+  auto bad = ParseConfig("", "t.toml", FakeEnv({{"BUDGETEER_NOTIFY_WEBHOOK_2_URL", "http://x/"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("notify.webhook[1].url"), std::string::npos)
+      << bad.status().message();
+  auto bad_toml = ParseConfig("", "t.toml", FakeEnv({{"BUDGETEER_PRICING_OVERRIDES", "{ x = "}}));
+  ASSERT_FALSE(bad_toml.ok());
+  EXPECT_NE(bad_toml.status().message().find("$BUDGETEER_PRICING_OVERRIDES"), std::string::npos);
+}
+
 TEST(ConfigTest, InvalidConfigNamesTheKey) {
   struct Case {
     const char* toml;
