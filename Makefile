@@ -13,14 +13,28 @@ DEBS := build-essential cmake ninja-build ccache pkg-config git \
         libxxhash-dev libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
         clang-format clang-tidy python3
 
+# The dashboard's browser tests (make test-web): Debian's chromium, driven by playwright-core.
+WEB_DEBS := chromium
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps configure build test bench run lint format tidy clean
+.PHONY: deps deps-web configure build test test-web bench run lint format tidy clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# chromium, and node + npm when missing (a node already on the PATH is kept).
+deps-web:
+	@missing=$$(for p in $(WEB_DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done; command -v npm >/dev/null || echo nodejs npm); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing missing packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && \
@@ -37,6 +51,12 @@ build: configure
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory test-web
+
+# The dashboard in a real browser against the real binary (web/tests; screenshots to docs/images).
+test-web: deps-web build
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && BUDGETEER_BINARY=$(abspath $(BUILD))/budgeteer npm test
 
 bench: build
 	bench/run.sh $(BUILD)
@@ -52,6 +72,7 @@ run: build
 	@$(BUILD)/budgeteer --db $(DB) --now 2026-11-02T00:00:00Z budgets list
 	@echo
 	@echo "== budgeteer serve --demo   (demo config: samples/demo.toml; Ctrl-C to stop)"
+	@echo "   Dashboard: http://127.0.0.1:8080/  (sign in with demo-admin-token, or demo-viewer-token)"
 	@echo "   API:   http://127.0.0.1:8080/v1/budgets"
 	@echo "   token: demo-admin-token (admin), demo-viewer-token (viewer)"
 	@echo "   watch: curl -s -H 'Authorization: Bearer demo-viewer-token' http://127.0.0.1:8080/v1/budgets/000000000000:BedrockAPIKey-demo"

@@ -155,6 +155,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::cout << "budgeteer serve: listening on http://" << host << ":" << *port << " (ledger "
             << app.db_path << ")" << std::endl;
+  std::cout << "budgeteer serve: dashboard at http://" << host << ":" << *port
+            << "/ (sign in with an admin or viewer token)" << std::endl;
 
   // The scheduler: what time alone changes, once a second.
   std::mutex stop_mu;

@@ -4,14 +4,19 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <map>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/events.h"
 #include "engine/json_views.h"
 #include "formats/input.h"
+#include "server/dashboard.h"
 #include "util/json_writer.h"
 
 namespace budgeteer {
@@ -194,6 +199,149 @@ std::string BudgetViewJson(const BudgetView& v) {
   return w.Take();
 }
 
+// GET /v1/budgets?offset=&limit=&sort=&q=&status= : one page of the budgets the filters keep,
+// sorted on the server (10,000 principals are not sent to a browser to sort), with the total
+// and a summary of every principal (spend this period, principals by status).
+struct BudgetPageQuery {
+  int64_t offset = 0;
+  int64_t limit = 50;
+  std::string sort = "principal";  // a field name; "-" first sorts descending
+  std::string q;                   // case-insensitive substring of "ACCOUNT:NAME"
+  std::vector<BudgetStatus> statuses;
+};
+
+bool WantsBudgetPage(const httplib::Request& req) {
+  for (const char* p : {"offset", "limit", "sort", "q", "status"}) {
+    if (req.has_param(p)) return true;
+  }
+  return false;
+}
+
+Result<int64_t> ParseCount(const std::string& text, const char* name, int64_t lo, int64_t hi) {
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi) {
+    return InvalidArgument(std::string(name) + " must be a whole number from " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return n;
+}
+
+Result<BudgetPageQuery> ParseBudgetPage(const httplib::Request& req) {
+  BudgetPageQuery q;
+  if (req.has_param("offset")) {
+    ASSIGN_OR_RETURN(q.offset, ParseCount(req.get_param_value("offset"), "offset", 0,
+                                          std::numeric_limits<int32_t>::max()));
+  }
+  if (req.has_param("limit")) {
+    ASSIGN_OR_RETURN(q.limit, ParseCount(req.get_param_value("limit"), "limit", 1, 1000));
+  }
+  if (req.has_param("sort") && !req.get_param_value("sort").empty()) {
+    q.sort = req.get_param_value("sort");
+    const std::string_view field = std::string_view(q.sort).substr(q.sort[0] == '-' ? 1 : 0);
+    constexpr std::string_view kFields[] = {"principal", "account", "spent_usd",  "limit_usd",
+                                            "percent",   "status",  "period_end", "grace_deadline"};
+    if (std::find(std::begin(kFields), std::end(kFields), field) == std::end(kFields)) {
+      return InvalidArgument(
+          "sort must be one of principal, account, spent_usd, limit_usd, "
+          "percent, status, period_end, grace_deadline (\"-\" first for "
+          "descending)");
+    }
+  }
+  q.q = req.get_param_value("q");
+  std::transform(q.q.begin(), q.q.end(), q.q.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string status_param = req.get_param_value("status");
+  std::string_view statuses = status_param;
+  while (!statuses.empty()) {
+    const size_t comma = statuses.find(',');
+    const std::string_view one = statuses.substr(0, comma);
+    BudgetStatus s{};
+    if (!one.empty()) {
+      if (!ParseBudgetStatus(one, s)) {
+        return InvalidArgument("status '" + std::string(one) +
+                               "' is not one of active, warning, critical, grace_period, "
+                               "suspended, exempt");
+      }
+      q.statuses.push_back(s);
+    }
+    if (comma == std::string_view::npos) break;
+    statuses.remove_prefix(comma + 1);
+  }
+  return q;
+}
+
+// Orders budgets by one field (then by name, so pages are stable).
+bool BudgetLess(const BudgetView& a, const BudgetView& b, std::string_view field) {
+  const BudgetState& x = a.row.state;
+  const BudgetState& y = b.row.state;
+  auto tie = [&](auto u, auto v) {
+    if (u != v) return u < v;
+    return a.row.key.Qualified() < b.row.key.Qualified();
+  };
+  if (field == "account") return tie(a.row.key.account, b.row.key.account);
+  if (field == "spent_usd") return tie(x.spent.nanos(), y.spent.nanos());
+  if (field == "limit_usd") return tie(a.settings.limit.nanos(), b.settings.limit.nanos());
+  if (field == "percent") {
+    return tie(BasisPoints(x.spent, a.settings.limit), BasisPoints(y.spent, b.settings.limit));
+  }
+  if (field == "status") return tie(static_cast<int>(x.status), static_cast<int>(y.status));
+  if (field == "period_end") return tie(x.period.end.unix_millis(), y.period.end.unix_millis());
+  if (field == "grace_deadline") {
+    // Principals without a deadline sort after every deadline.
+    const int64_t none = std::numeric_limits<int64_t>::max();
+    return tie(x.grace_deadline ? x.grace_deadline->unix_millis() : none,
+               y.grace_deadline ? y.grace_deadline->unix_millis() : none);
+  }
+  return a.row.key.Qualified() < b.row.key.Qualified();
+}
+
+std::string BudgetPageJson(std::vector<BudgetView> views, const BudgetPageQuery& q) {
+  Money total_spent;
+  std::map<std::string, int64_t> by_status;
+  for (const char* s : {"active", "warning", "critical", "grace_period", "suspended", "exempt"}) {
+    by_status[s] = 0;
+  }
+  for (const BudgetView& v : views) {
+    total_spent += v.row.state.spent;
+    ++by_status[std::string(BudgetStatusName(v.row.state.status))];
+  }
+  const int64_t principals = static_cast<int64_t>(views.size());
+  std::erase_if(views, [&](const BudgetView& v) {
+    if (!q.statuses.empty() &&
+        std::find(q.statuses.begin(), q.statuses.end(), v.row.state.status) == q.statuses.end()) {
+      return true;
+    }
+    if (q.q.empty()) return false;
+    std::string name = v.row.key.Qualified();
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return name.find(q.q) == std::string::npos;
+  });
+  const bool descending = !q.sort.empty() && q.sort[0] == '-';
+  const std::string_view field = std::string_view(q.sort).substr(descending ? 1 : 0);
+  const size_t begin = std::min(views.size(), static_cast<size_t>(q.offset));
+  const size_t end = std::min(views.size(), begin + static_cast<size_t>(q.limit));
+  std::partial_sort(views.begin(), views.begin() + static_cast<std::ptrdiff_t>(end), views.end(),
+                    [&](const BudgetView& a, const BudgetView& b) {
+                      return descending ? BudgetLess(b, a, field) : BudgetLess(a, b, field);
+                    });
+  JsonWriter w;
+  w.BeginObject()
+      .Field("total", static_cast<int64_t>(views.size()))
+      .Field("offset", q.offset)
+      .Field("limit", q.limit)
+      .Field("sort", q.sort);
+  w.Key("summary").BeginObject().Field("principals", principals);
+  w.Key("spent_usd").RawNumber(total_spent.ToUsd());
+  w.Key("by_status").BeginObject();
+  for (const auto& [s, n] : by_status) w.Field(s, n);
+  w.EndObject().EndObject();
+  w.Key("items").BeginArray();
+  for (size_t i = begin; i < end; ++i) WriteBudgetView(w, views[i].row, views[i].settings);
+  w.EndArray().EndObject();
+  return w.Take();
+}
 }  // namespace
 
 struct HttpServer::Impl {
@@ -312,6 +460,90 @@ struct HttpServer::Impl {
       }
       res.status = 200;
       res.set_content(deps.metrics.Render(gauges), "text/plain; version=0.0.4");
+    });
+
+    AddDashboardRoutes(server);
+
+    // Who the bearer token belongs to: the dashboard shows admin controls only to admins.
+    server.Get("/v1/whoami", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller& caller) {
+        JsonWriter w;
+        w.BeginObject()
+            .Field("name", caller.name)
+            .Field("role", caller.role == Role::kAdmin ? "admin" : "viewer")
+            .EndObject();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    // A JSON summary for the dashboard's health page: readiness, principals by status, outbox
+    // actions by status, and the newest usage record seen (counters since start are in
+    // /metrics).
+    server.Get("/v1/health", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        const int64_t now = deps.clock.Now().unix_millis();
+        const int64_t last_tick = deps.last_tick_ms.load();
+        std::map<std::string, int64_t> outbox;
+        for (const char* s : {"pending", "delivered", "failed", "dead"}) outbox[s] = 0;
+        std::map<std::string, int64_t> by_status;
+        for (const char* s :
+             {"active", "warning", "critical", "grace_period", "suspended", "exempt"}) {
+          by_status[s] = 0;
+        }
+        std::optional<Timestamp> last_record;
+        Status ledger = Status::Ok();
+        {
+          std::lock_guard<std::mutex> lock(deps.engine_mu);
+          ledger = deps.store.WriteTransaction([](LedgerTxn&) { return Status::Ok(); });
+          auto counts = deps.store.CountOutbox();
+          if (!counts.ok()) return SendError(res, counts.status());
+          for (const auto& c : *counts) outbox[std::string(OutboxStatusName(c.status))] += c.count;
+          auto rows = deps.store.ListPrincipals();
+          if (!rows.ok()) return SendError(res, rows.status());
+          for (const auto& r : *rows) {
+            ++by_status[std::string(BudgetStatusName(r.state.status))];
+            if (!last_record || *last_record < r.last_seen) last_record = r.last_seen;
+          }
+        }
+        JsonWriter w;
+        w.BeginObject()
+            .Field("now", deps.clock.Now().ToRfc3339())
+            .Field("ledger_writable", ledger.ok())
+            .Field("scheduler_running", last_tick > 0 && now - last_tick < 5000);
+        w.Key("last_record_at");
+        if (last_record) {
+          w.String(last_record->ToRfc3339());
+        } else {
+          w.Null();
+        }
+        w.Key("principals").BeginObject();
+        for (const auto& [s, n] : by_status) w.Field(s, n);
+        w.EndObject();
+        w.Key("outbox").BeginObject();
+        for (const auto& [s, n] : outbox) w.Field(s, n);
+        w.EndObject().EndObject();
+        SendJson(res, 200, w.Take());
+      });
+    });
+
+    // Models seen that the catalog does not know (priced by the fallback rule).
+    server.Get("/v1/unpriced_models", [this](const httplib::Request& req, httplib::Response& res) {
+      Authed(req, res, Role::kViewer, [&](const Caller&) {
+        std::lock_guard<std::mutex> lock(deps.engine_mu);
+        auto rows = deps.store.ListUnpricedModels();
+        if (!rows.ok()) return SendError(res, rows.status());
+        JsonWriter w;
+        w.BeginArray();
+        for (const auto& r : *rows) {
+          w.BeginObject()
+              .Field("model", r.model)
+              .Field("first_seen", r.first_seen.ToRfc3339())
+              .Field("requests", r.requests)
+              .EndObject();
+        }
+        w.EndArray();
+        SendJson(res, 200, w.Take());
+      });
     });
 
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -509,9 +741,19 @@ struct HttpServer::Impl {
 
     server.Get("/v1/budgets", [this](const httplib::Request& req, httplib::Response& res) {
       Authed(req, res, Role::kViewer, [&](const Caller&) {
-        std::lock_guard<std::mutex> lock(deps.engine_mu);
-        auto views = deps.engine.ListBudgets();
+        std::optional<BudgetPageQuery> page;
+        if (WantsBudgetPage(req)) {
+          auto parsed = ParseBudgetPage(req);
+          if (!parsed.ok()) return SendError(res, parsed.status());
+          page = std::move(*parsed);
+        }
+        Result<std::vector<BudgetView>> views = Status(Code::kInternal, "unreachable");
+        {
+          std::lock_guard<std::mutex> lock(deps.engine_mu);
+          views = deps.engine.ListBudgets();
+        }
         if (!views.ok()) return SendError(res, views.status());
+        if (page) return SendJson(res, 200, BudgetPageJson(std::move(*views), *page));
         JsonWriter w;
         w.BeginArray();
         for (const auto& v : *views) WriteBudgetView(w, v.row, v.settings);
