@@ -289,7 +289,7 @@ function renderPrincipal(principal) {
       api.get(budgetPath(principal)),
       api.get(`/v1/usage?principal=${enc}&group_by=${view.groupBy}`),
       api.get(`/v1/usage?principal=${enc}&group_by=model`),
-      api.get(`/v1/audit?principal=${enc}&limit=200`),
+      api.get(`/v1/audit?principal=${enc}&limit=1000`),
       api.get('/v1/outbox?limit=1000'),
     ]);
     summary.replaceChildren(
