@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,20 +12,38 @@ namespace budgeteer::cli {
 
 namespace {
 
-Result<PriceCatalog> LoadCatalog(const Config& config) {
-  PriceCatalog catalog;
-  if (config.catalog_file.empty()) {
-    ASSIGN_OR_RETURN(catalog, LoadEmbeddedCatalog());
-  } else {
-    std::ifstream in(config.catalog_file, std::ios::binary);
-    if (!in) {
-      return InvalidArgument("cannot read price catalog '" + config.catalog_file +
-                             "' (pricing.catalog_file)");
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    ASSIGN_OR_RETURN(catalog, LoadCatalogToml(ss.str(), config.catalog_file));
+Result<std::string> ReadWholeFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgument("cannot read price catalog '" + path + "' (" + std::string(what) + ")");
   }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The base catalog, in order of precedence: the configured pricing.catalog_file, the catalog
+// `prices update` stored next to the ledger, the one built into the binary. A stored catalog
+// that does not load is an error, never a silent fallback to older prices.
+Result<PriceCatalog> LoadBaseCatalog(const Config& config, const std::string& db_path,
+                                     std::string& origin) {
+  if (!config.catalog_file.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(config.catalog_file, "pricing.catalog_file"));
+    origin = "pricing.catalog_file " + config.catalog_file;
+    return LoadCatalogToml(text, config.catalog_file);
+  }
+  const std::string updated = UpdatedCatalogPath(db_path);
+  std::error_code ec;
+  if (!db_path.empty() && std::filesystem::exists(updated, ec)) {
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(updated, "stored by prices update"));
+    origin = "prices update " + updated;
+    return LoadCatalogToml(text, updated);
+  }
+  origin = "built-in";
+  return LoadEmbeddedCatalog();
+}
+
+Result<PriceCatalog> ApplyConfigOverrides(PriceCatalog catalog, const Config& config) {
   for (const PriceOverride& o : config.price_overrides) {
     ModelPrice price;
     const NormalizedModel normalized = NormalizeModelId(o.model);
@@ -55,6 +74,8 @@ std::string ActorName() {
 
 }  // namespace
 
+std::string UpdatedCatalogPath(const std::string& db_path) { return db_path + ".prices.toml"; }
+
 Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_ledger) {
   auto app = std::make_unique<App>();
   ASSIGN_OR_RETURN(app->config, LoadConfig(options.config_file, ProcessEnv()));
@@ -65,10 +86,6 @@ Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_le
     if (!now.ok()) return now.status().WithContext("--now");
     app->clock = std::make_unique<FixedClock>(*now);
   }
-  ASSIGN_OR_RETURN(app->catalog, LoadCatalog(app->config));
-  app->actor = ActorName();
-  if (!with_ledger) return app;
-
   app->db_path = options.db;
   if (app->db_path.empty()) {
     const char* env = std::getenv("BUDGETEER_DB");  // NOLINT(concurrency-mt-unsafe)
@@ -76,6 +93,11 @@ Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_le
   }
   if (app->db_path.empty()) app->db_path = app->config.ledger_path;
   if (app->db_path.empty()) app->db_path = "./budgeteer.db";
+  ASSIGN_OR_RETURN(app->base_catalog,
+                   LoadBaseCatalog(app->config, app->db_path, app->catalog_origin));
+  ASSIGN_OR_RETURN(app->catalog, ApplyConfigOverrides(app->base_catalog, app->config));
+  app->actor = ActorName();
+  if (!with_ledger) return app;
 
   SqliteOptions sqlite;
   sqlite.synchronous_full = app->config.ledger_synchronous_full;

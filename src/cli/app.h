@@ -19,11 +19,17 @@ struct GlobalOptions {
   std::string now;          // --now (RFC 3339); empty: the system clock
 };
 
+// Where `prices update` stores the catalog it builds: next to the ledger, so that the CLI and
+// `serve` using that ledger load it (see docs/pricing.md).
+std::string UpdatedCatalogPath(const std::string& db_path);
+
 struct App {
   Config config;
-  std::string db_path;
+  std::string db_path;  // resolved even when the ledger is not opened
   std::unique_ptr<Clock> clock;
-  PriceCatalog catalog;
+  PriceCatalog catalog;        // the active catalog, config overrides applied
+  PriceCatalog base_catalog;   // the same before the overrides (what `prices update` replaces)
+  std::string catalog_origin;  // "built-in", "pricing.catalog_file <path>", "prices update <path>"
   std::unique_ptr<LedgerStore> store;  // null for commands that need no ledger
   std::unique_ptr<Engine> engine;
   std::string actor;  // "cli:<user>"

@@ -265,7 +265,7 @@ int RunPricesList(App& app, bool json) {
     return 0;
   }
   std::cout << "catalog " << c.version() << " (effective " << c.effective_date() << ", "
-            << c.source() << "); USD per million tokens\n";
+            << c.source() << "; " << app.catalog_origin << "); USD per million tokens\n";
   Table t({"MODEL", "NAME", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "BATCH", "GEO+"});
   auto opt = [](const std::optional<RatePerMillion>& r) { return r ? r->ToUsd() : "-"; };
   for (const auto& p : c.models()) {

@@ -27,6 +27,17 @@ int RunAudit(App& app, const std::string& principal, int64_t limit, bool json);
 int RunOutbox(App& app, int64_t limit, bool json);
 int RunPricesList(App& app, bool json);
 int RunPricesShow(App& app, const std::string& model, bool json);
+
+struct PricesUpdateOptions {
+  std::vector<std::string> offer_files;  // --offer-file (bulk offer files)
+  bool from_api = false;                 // --from-api (Price List Query API GetProducts)
+  std::string region = "us-east-1";      // --region: the region whose prices are read
+  bool partial = false;                  // --partial: accept offers that price few models
+  bool dry_run = false;                  // --dry-run: print the diff, store nothing
+};
+// Builds a new catalog from the AWS Price List, prints what changed and what could not be
+// used, and stores it next to the ledger (see docs/pricing.md).
+int RunPricesUpdate(App& app, const PricesUpdateOptions& options);
 // Runs the HTTP server and the scheduler until SIGTERM/SIGINT.
 // With `demo`, also replays demo traffic (see cli/demo.h).
 int RunServe(App& app, const std::string& listen_override, bool demo);

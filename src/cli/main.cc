@@ -217,6 +217,24 @@ int main(int argc, char** argv) {
     exit_code = WithApp(global, false, [&](App& app) { return RunPricesShow(app, model, json); });
   });
 
+  auto* pupdate = prices->add_subcommand(
+      "update", "Build a new catalog from the AWS Price List and store it next to the ledger");
+  PricesUpdateOptions update;
+  auto* offer_file = pupdate->add_option(
+      "--offer-file", update.offer_files,
+      "Bulk offer file(s): AmazonBedrock, AmazonBedrockFoundationModels, AmazonBedrockService");
+  auto* from_api = pupdate->add_flag("--from-api", update.from_api,
+                                     "Read the Price List Query API (GetProducts) instead");
+  offer_file->excludes(from_api);
+  pupdate->add_option("--region", update.region, "The region whose prices are read")
+      ->capture_default_str();
+  pupdate->add_flag("--partial", update.partial,
+                    "Accept offers that price fewer than half the catalog's models");
+  pupdate->add_flag("--dry-run", update.dry_run, "Print what would change; store nothing");
+  pupdate->callback([&] {
+    exit_code = WithApp(global, false, [&](App& app) { return RunPricesUpdate(app, update); });
+  });
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -419,4 +419,84 @@ Result<PriceCatalog> LoadEmbeddedCatalog() {
   return LoadCatalogToml(EmbeddedCatalogToml(), "embedded data/prices/bedrock-prices.toml");
 }
 
+namespace {
+
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string TomlString(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(kHex[(c >> 4) & 0xf]);
+      out.push_back(kHex[c & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+void Line(std::string& out, std::string_view key, const std::string& value) {
+  out.append(key).append(" = ").append(value).push_back('\n');
+}
+
+}  // namespace
+
+std::string CatalogToToml(const PriceCatalog& catalog, std::string_view region,
+                          std::string_view notes) {
+  std::string out =
+      "# Amazon Bedrock price catalog written by `budgeteer prices update` (see docs/pricing.md).\n"
+      "# Prices are exact decimal strings in USD; token rates per 1 MILLION tokens.\n";
+  Line(out, "schema_version", "1");
+  Line(out, "version", TomlString(catalog.version()));
+  Line(out, "effective_date", TomlString(catalog.effective_date()));
+  Line(out, "currency", TomlString("USD"));
+  Line(out, "unit", TomlString(kUnit));
+  if (!region.empty()) Line(out, "region", TomlString(region));
+  Line(out, "source", TomlString(catalog.source()));
+  if (!notes.empty()) Line(out, "notes", TomlString(notes));
+  const auto usd = [](int64_t nanos) { return TomlString(Money::FromNanos(nanos).ToUsd()); };
+  for (const ModelPrice& m : catalog.models()) {
+    out += "\n[[model]]\n";
+    Line(out, "id", TomlString(m.id));
+    Line(out, "name", TomlString(m.name));
+    Line(out, "provider", TomlString(m.provider));
+    if (!m.aliases.empty()) {
+      std::string list = "[";
+      for (size_t i = 0; i < m.aliases.size(); ++i) {
+        list += (i == 0 ? "" : ", ") + TomlString(m.aliases[i]);
+      }
+      Line(out, "aliases", list + "]");
+    }
+    Line(out, "input", usd(m.input.nanos));
+    Line(out, "output", usd(m.output.nanos));
+    if (m.cache_read) Line(out, "cache_read", usd(m.cache_read->nanos));
+    if (m.cache_write) Line(out, "cache_write", usd(m.cache_write->nanos));
+    if (m.per_image) Line(out, "per_image", usd(m.per_image->nanos()));
+    if (m.per_video_second) Line(out, "per_video_second", usd(m.per_video_second->nanos()));
+    if (m.batch_discount_percent != 0) {
+      Line(out, "batch_discount_percent", std::to_string(m.batch_discount_percent));
+    }
+    if (m.geo_premium_percent != 0) {
+      Line(out, "geo_premium_percent", std::to_string(m.geo_premium_percent));
+    }
+    if (m.long_context) {
+      const LongContextPrice& lc = *m.long_context;
+      Line(out, "long_context_threshold", std::to_string(lc.threshold_tokens));
+      Line(out, "long_context_input", usd(lc.input.nanos));
+      Line(out, "long_context_output", usd(lc.output.nanos));
+      if (lc.cache_read) Line(out, "long_context_cache_read", usd(lc.cache_read->nanos));
+      if (lc.cache_write) Line(out, "long_context_cache_write", usd(lc.cache_write->nanos));
+    }
+    Line(out, "source", TomlString(m.source));
+    Line(out, "source_date", TomlString(m.source_date));
+  }
+  return out;
+}
+
 }  // namespace budgeteer

@@ -35,6 +35,7 @@
 // Functions here are pure (text in, values out); thread-safe.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -56,5 +57,11 @@ Result<PriceCatalog> LoadEmbeddedCatalog();
 // a new id needs at least `input` and `output`. All-or-nothing: on error the catalog is
 // unchanged.
 Status ApplyOverridesToml(PriceCatalog& catalog, std::string_view text, std::string_view origin);
+
+// Writes a catalog in the format above, so that LoadCatalogToml reads back the same catalog
+// (per-model `note`s are not kept in a PriceCatalog and are not written). `region` and
+// `notes` fill the optional top-level keys (omitted when empty).
+std::string CatalogToToml(const PriceCatalog& catalog, std::string_view region,
+                          std::string_view notes);
 
 }  // namespace budgeteer
