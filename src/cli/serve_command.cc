@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/ingest_service.h"
+#include "sources/ssm_defaults.h"
 
 namespace budgeteer::cli {
 
@@ -130,6 +132,24 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   Status st = app.engine->ApplyDefaultsIfChanged("system");
   if (!st.ok()) return PrintError(st);
 
+  // Budget defaults from SSM Parameter Store: read once now (a bad parameter stops the start,
+  // naming it), then again every ssm.refresh_seconds by the thread below.
+  const aws::ProcessEnvironment aws_env;
+  std::unique_ptr<sources::SsmDefaultsSource> ssm;
+  if (app.config.ssm_enabled) {
+    auto source = sources::SsmDefaultsSource::Create(
+        aws_env, *app.clock,
+        sources::SsmDefaultsOptions{app.config.ssm_prefix, app.config.ssm_environment});
+    if (!source.ok()) return PrintError(source.status().WithContext("ssm"));
+    ssm = std::move(*source);
+    auto defaults = ssm->Read(app.config.defaults);
+    if (!defaults.ok()) return PrintError(defaults.status().WithContext("ssm"));
+    st = app.engine->SetDefaults(*defaults, "ssm");
+    if (!st.ok()) return PrintError(st.WithContext("ssm"));
+    std::cout << "budgeteer serve: budget defaults from SSM under " << app.config.ssm_prefix
+              << ", read again every " << app.config.ssm_refresh_seconds << " s" << std::endl;
+  }
+
   std::mutex engine_mu;
   std::atomic<int64_t> last_tick_ms{0};
   const TokenAuth auth(app.config.admin_tokens, app.config.viewer_tokens);
@@ -212,6 +232,33 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
     }
   });
 
+  std::thread ssm_thread;
+  if (ssm) {
+    ssm_thread = std::thread([&] {
+      std::unique_lock<std::mutex> lock(stop_mu);
+      while (!stop_cv.wait_for(lock, std::chrono::seconds(app.config.ssm_refresh_seconds),
+                               [&] { return stopping; })) {
+        lock.unlock();
+        // Over the file's defaults, so a parameter deleted in SSM falls back to the file.
+        auto defaults = ssm->Read(app.config.defaults);
+        if (!defaults.ok()) {
+          std::cerr << "ssm: keeping the defaults in force: " << defaults.status().message()
+                    << '\n';
+        } else {
+          std::lock_guard<std::mutex> engine_lock(engine_mu);
+          const bool changed = *defaults != app.engine->defaults();
+          Status set = app.engine->SetDefaults(*defaults, "ssm");
+          if (!set.ok()) {
+            std::cerr << "ssm: keeping the defaults in force: " << set.message() << '\n';
+          } else if (changed) {
+            std::cerr << "ssm: budget defaults changed (audited)\n";
+          }
+        }
+        lock.lock();
+      }
+    });
+  }
+
   std::thread demo_thread;
   if (demo) {
     std::cout << "budgeteer serve: DEMO TRAFFIC ON: synthetic records for "
@@ -248,6 +295,7 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   scheduler.join();
   dispatch_thread.join();
   if (demo_thread.joinable()) demo_thread.join();
+  if (ssm_thread.joinable()) ssm_thread.join();
   // Run() can also return on a listen error: then wake the waiter (the signal is blocked in
   // every thread, so it is only ever taken by sigwait).
   if (!signalled.load()) kill(getpid(), SIGTERM);

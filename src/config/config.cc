@@ -90,6 +90,16 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "each further attempt (plus up to 50% jitter)."},
       {"outbox.max_backoff_ms", "integer", "300000",
        "Longest delay between two attempts of one action, in milliseconds."},
+      {"ssm.enabled", "bool", "false",
+       "`serve` reads the budget defaults from SSM Parameter Store (the seed's names, under "
+       "ssm.prefix) at start-up and every ssm.refresh_seconds; they override the file."},
+      {"ssm.prefix", "string", "/bedrock-budgeteer",
+       "Parameter path prefix: <prefix>/global/default_user_budget_usd, ..."},
+      {"ssm.environment", "string", "production",
+       "Also read <prefix>/<environment>/cost/budget_refresh_period_days (the seed's path)."},
+      {"ssm.refresh_seconds", "integer", "60",
+       "How often `serve` reads the parameters again; a change takes effect without a restart "
+       "(audited as defaults_changed by actor ssm)."},
   };
   return keys;
 }
@@ -263,6 +273,17 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.outbox_base_backoff_ms, AsInt(v, key, 1, 3'600'000));
   } else if (key == "outbox.max_backoff_ms") {
     ASSIGN_OR_RETURN(c.outbox_max_backoff_ms, AsInt(v, key, 1, 86'400'000));
+  } else if (key == "ssm.enabled") {
+    ASSIGN_OR_RETURN(c.ssm_enabled, AsBool(v, key));
+  } else if (key == "ssm.prefix") {
+    ASSIGN_OR_RETURN(c.ssm_prefix, AsString(v, key));
+    if (c.ssm_prefix.empty() || c.ssm_prefix[0] != '/' || c.ssm_prefix.back() == '/') {
+      return Bad(v, key, "'" + c.ssm_prefix + "' must start with '/' and not end with '/'");
+    }
+  } else if (key == "ssm.environment") {
+    ASSIGN_OR_RETURN(c.ssm_environment, AsString(v, key));
+  } else if (key == "ssm.refresh_seconds") {
+    ASSIGN_OR_RETURN(c.ssm_refresh_seconds, AsInt(v, key, 5, 86'400));
   } else if (key == "enforce.mode") {
     ASSIGN_OR_RETURN(c.enforce_mode, AsString(v, key));
     if (c.enforce_mode != "log" && c.enforce_mode != "webhook" && c.enforce_mode != "iam") {

@@ -92,6 +92,11 @@ struct Config {
   int64_t outbox_max_attempts = 8;
   int64_t outbox_base_backoff_ms = 1000;
   int64_t outbox_max_backoff_ms = 300'000;
+  // [ssm]: budget defaults from SSM Parameter Store (serve), over the file and the environment
+  bool ssm_enabled = false;
+  std::string ssm_prefix = "/bedrock-budgeteer";
+  std::string ssm_environment = "production";
+  int64_t ssm_refresh_seconds = 60;
 };
 
 // One documented key.

@@ -480,6 +480,16 @@ Result<TickOutcome> Engine::Tick() {
   return outcome;
 }
 
+Status Engine::SetDefaults(const BudgetSettings& defaults, const std::string& actor) {
+  RETURN_IF_ERROR(defaults.Validate().WithContext("new default budget settings"));
+  if (defaults == options_.defaults) return Status::Ok();
+  const BudgetSettings before = options_.defaults;
+  options_.defaults = defaults;
+  Status st = ApplyDefaultsIfChanged(actor);
+  if (!st.ok()) options_.defaults = before;  // nothing was written: keep what is in force
+  return st;
+}
+
 Status Engine::ApplyDefaultsIfChanged(const std::string& actor) {
   const Timestamp now = clock_.Now();
   const std::string current = DefaultsFingerprint(options_.defaults);

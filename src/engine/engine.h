@@ -119,6 +119,10 @@ class Engine {
   // When the configured defaults differ from the ones the ledger last applied, re-evaluates
   // every principal that follows them (audited). Call before mutating commands.
   Status ApplyDefaultsIfChanged(const std::string& actor);
+  // Replaces the defaults at run time (a config source such as SSM changed them) and applies
+  // them as ApplyDefaultsIfChanged does, audited with `actor`. Invalid settings are refused and
+  // the defaults in force stay.
+  Status SetDefaults(const BudgetSettings& defaults, const std::string& actor);
 
   // Operators' actions (each audited with `actor`). `principal` is a reference as the CLI and
   // API accept it: "NAME" when unambiguous, or "ACCOUNT:NAME".

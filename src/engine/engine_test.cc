@@ -348,5 +348,30 @@ TEST_F(EngineTest, ChangedDefaultsApplyToPrincipalsThatFollowThem) {
   EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kWarning);
 }
 
+TEST_F(EngineTest, DefaultsSetAtRunTimeApplyAndAreAudited) {
+  Apply({Haiku("a", 2'000'000, kKey, T("2026-03-01T11:00:00Z"))});  // $0.50 of $1
+  ASSERT_TRUE(engine_->ApplyDefaultsIfChanged("test").ok());
+  BudgetSettings d = engine_->defaults();
+  d.limit = Usd("0.55");  // 91 %: critical
+  ASSERT_TRUE(engine_->SetDefaults(d, "ssm").ok());
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.status, BudgetStatus::kCritical);
+  EXPECT_EQ(engine_->defaults().limit, Usd("0.55"));
+  ASSERT_TRUE(engine_->SetDefaults(d, "ssm").ok());  // unchanged: nothing new in the audit
+  AuditQuery q;
+  auto audit = store_->QueryAudit(q);
+  ASSERT_TRUE(audit.ok());
+  int changes = 0;
+  for (const auto& e : *audit) {
+    if (e.kind == "defaults_changed") {
+      ++changes;
+      EXPECT_EQ(e.actor, "ssm");
+    }
+  }
+  EXPECT_EQ(changes, 1);
+  d.warn_percent = 95;  // above critical: refused, the defaults in force stay
+  EXPECT_EQ(engine_->SetDefaults(d, "ssm").code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine_->defaults().warn_percent, 70);
+}
+
 }  // namespace
 }  // namespace budgeteer
