@@ -264,6 +264,46 @@ TEST(UpdateCatalogFromOffers, FindsModelsByIdAliasOrName) {
   EXPECT_EQ(got->models_priced.size(), 2U);
 }
 
+TEST(UpdateCatalogFromOffers, VideoSecondsAndOtherRegions) {
+  Result<PriceCatalog> catalog = LoadCatalogToml(R"(
+schema_version = 1
+version = "t"
+effective_date = "2026-01-01"
+currency = "USD"
+unit = "per 1M tokens"
+source = "test"
+
+[[model]]
+id = "amazon.nova-reel-v1"
+name = "Nova Reel"
+provider = "Amazon"
+input = "0"
+output = "0"
+per_video_second = "0.08"
+source = "test"
+source_date = "2026-01-01"
+)",
+                                                 "inline");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  OfferRow video = Row("Nova Reel", "Video generation", "Second", "0.0900000000");
+  OfferRow west = Row("Nova Reel", "Video generation", "Second", "0.1000000000");
+  west.region_code = "us-west-2";
+  UpdateOptions options = PartialOptions();
+  options.min_coverage_percent = 100;
+  Result<CatalogUpdate> east = UpdateCatalogFromOffers(*catalog, {video, west}, options);
+  ASSERT_TRUE(east.ok()) << east.status().ToString();
+  EXPECT_EQ(east->catalog.Find("amazon.nova-reel-v1")->per_video_second->nanos(), 90'000'000);
+  EXPECT_EQ(east->rows_other_region, 1);
+  options.region = "us-west-2";
+  Result<CatalogUpdate> other = UpdateCatalogFromOffers(*catalog, {video, west}, options);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->catalog.Find("amazon.nova-reel-v1")->per_video_second->nanos(), 100'000'000);
+  ASSERT_EQ(other->changes.size(), 1U);
+  EXPECT_EQ(other->changes[0].rate, "per_video_second");
+  EXPECT_EQ(other->changes[0].old_value, "0.08");
+  EXPECT_EQ(other->changes[0].new_value, "0.1");
+}
+
 TEST(DiffCatalogs, EqualCatalogsHaveNoChanges) {
   EXPECT_TRUE(DiffCatalogs(Embedded(), Embedded()).empty());
 }
