@@ -12,10 +12,14 @@
 #include <mutex>
 #include <thread>
 
+#include "actions/aws_deps.h"
 #include "actions/email/email_notifier.h"
+#include "actions/iam/iam_enforcer.h"
 #include "actions/log/log_enforcer.h"
 #include "actions/log/log_notifier.h"
+#include "actions/ses/ses_notifier.h"
 #include "actions/slack/slack_notifier.h"
+#include "actions/sns/sns_notifier.h"
 #include "actions/webhook/webhook_notifier.h"
 #include "cli/commands.h"
 #include "cli/demo.h"
@@ -33,8 +37,30 @@ std::string StripPrefix(const std::string& name, const std::string& prefix) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
 
+// What the AWS channels share, built only when one is configured: the environment (endpoint
+// overrides, profiles), one transport and the cached standard credentials chain. Signing uses
+// the real clock even under --now: AWS checks signatures against its own time.
+struct AwsChannelDeps {
+  aws::ProcessEnvironment env;
+  SystemClock clock;
+  std::unique_ptr<aws::HttpTransport> transport;
+  std::unique_ptr<aws::CredentialsProvider> credentials;
+  AwsDeps deps;
+};
+
+Result<std::unique_ptr<AwsChannelDeps>> MakeAwsChannelDeps(const Config& config) {
+  auto d = std::make_unique<AwsChannelDeps>();
+  ASSIGN_OR_RETURN(d->transport, aws::MakeCurlTransport());
+  d->credentials = aws::DefaultCredentialsChain(d->env, *d->transport, d->clock);
+  std::string region = config.aws_region;
+  if (region.empty()) region = aws::ResolveRegion(d->env).value_or("");
+  d->deps = AwsDeps{&d->env, d->credentials.get(), d->transport.get(), &d->clock, region, {}};
+  return d;
+}
+
 // The notification channels and the enforcer the config asks for.
 struct Channels {
+  std::unique_ptr<AwsChannelDeps> aws;  // outlives the channels below (declared first)
   std::vector<std::unique_ptr<Notifier>> notifiers;
   std::vector<Route> routes;
   std::unique_ptr<Enforcer> enforcer;
@@ -42,6 +68,9 @@ struct Channels {
 
 Result<Channels> BuildChannels(const Config& config) {
   Channels c;
+  if (config.enforce_mode == "iam" || !config.notify_sns.empty() || !config.notify_ses.empty()) {
+    ASSIGN_OR_RETURN(c.aws, MakeAwsChannelDeps(config));
+  }
   auto add = [&](std::unique_ptr<Notifier> n, const std::vector<std::string>& events) {
     c.routes.push_back(Route{n.get(), events});
     c.notifiers.push_back(std::move(n));
@@ -78,6 +107,19 @@ Result<Channels> BuildChannels(const Config& config) {
     ASSIGN_OR_RETURN(auto n, EmailNotifier::Create(ec));
     add(std::move(n), e.events);
   }
+  for (const NotifySns& s : config.notify_sns) {
+    ASSIGN_OR_RETURN(auto n, SnsNotifier::Create(SnsConfig{StripPrefix(s.name, "sns:"), s.topic_arn,
+                                                           s.phone_number},
+                                                 c.aws->deps));
+    add(std::move(n), s.events);
+  }
+  for (const NotifySes& s : config.notify_ses) {
+    ASSIGN_OR_RETURN(auto n,
+                     SesNotifier::Create(SesConfig{StripPrefix(s.name, "ses:"), s.from, s.to,
+                                                   s.send_to_owner, s.configuration_set},
+                                         c.aws->deps));
+    add(std::move(n), s.events);
+  }
   if (config.enforce_mode == "webhook") {
     WebhookConfig wc;
     wc.name = "enforce";
@@ -85,9 +127,9 @@ Result<Channels> BuildChannels(const Config& config) {
     wc.secret = config.enforce_webhook_secret;
     ASSIGN_OR_RETURN(c.enforcer, WebhookEnforcer::Create(wc));
   } else if (config.enforce_mode == "iam") {
-    return InvalidArgument(
-        "enforce.mode = \"iam\" is not available yet (it comes with the AWS integration); use "
-        "\"log\" or \"webhook\"");
+    ASSIGN_OR_RETURN(
+        c.enforcer,
+        IamEnforcer::Create(IamEnforcerConfig{config.enforce_iam_account_id}, c.aws->deps));
   } else {
     c.enforcer = std::make_unique<LogEnforcer>();
   }

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -81,6 +82,12 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"enforce.webhook.url", "string", "",
        "With enforce.mode = \"webhook\": where suspend/restore actions are POSTed (signed)."},
       {"enforce.webhook.secret", "string", "", "HMAC key for the enforcement webhook's signature."},
+      {"enforce.iam.account_id", "string", "",
+       "With enforce.mode = \"iam\": the account whose principals are suspended; empty means the "
+       "account of the service's AWS credentials. Principals of other accounts are refused."},
+      {"aws.region", "string", "",
+       "Region of the SNS (SMS) and SES calls; empty means AWS_REGION, AWS_DEFAULT_REGION or the "
+       "profile's region. IAM is global; a topic's region comes from its ARN."},
       {"notify.log", "bool", "true", "Also write every notification to the service's log."},
       {"outbox.max_attempts", "integer", "8",
        "Delivery attempts (with exponential backoff and jitter) before an action is dead and "
@@ -265,6 +272,16 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.enforce_webhook_url, AsString(v, key));
   } else if (key == "enforce.webhook.secret") {
     ASSIGN_OR_RETURN(c.enforce_webhook_secret, AsString(v, key));
+  } else if (key == "enforce.iam.account_id") {
+    ASSIGN_OR_RETURN(c.enforce_iam_account_id, AsString(v, key));
+    const bool digits =
+        std::all_of(c.enforce_iam_account_id.begin(), c.enforce_iam_account_id.end(),
+                    [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (!c.enforce_iam_account_id.empty() && (c.enforce_iam_account_id.size() != 12 || !digits)) {
+      return Bad(v, key, "'" + c.enforce_iam_account_id + "' is not a 12-digit AWS account id");
+    }
+  } else if (key == "aws.region") {
+    ASSIGN_OR_RETURN(c.aws_region, AsString(v, key));
   } else if (key == "notify.log") {
     ASSIGN_OR_RETURN(c.notify_log, AsBool(v, key));
   } else if (key == "outbox.max_attempts") {
@@ -355,6 +372,8 @@ void ApplyChannelEnv(toml::table& root, const EnvLookup& env) {
        {"name", "smtp_url", "username", "password", "starttls", "from", "send_to_owner",
         "timeout_ms"},
        {"to", "events"}},
+      {"sns", {"name", "topic_arn", "phone_number"}, {"events"}},
+      {"ses", {"name", "from", "send_to_owner", "configuration_set"}, {"to", "events"}},
   };
   for (const Kind& kind : kKinds) {
     for (int n = 1; n <= kMaxEnvChannels; ++n) {
@@ -403,7 +422,8 @@ std::optional<std::string> ScalarText(const toml::node& node) {
   return std::nullopt;
 }
 
-// [[notify.webhook]], [[notify.slack]], [[notify.email]]: arrays of tables, one per channel.
+// [[notify.webhook]], [[notify.slack]], [[notify.email]], [[notify.sns]], [[notify.ses]]: arrays
+// of tables, one per channel.
 Status ParseChannels(const std::string& key, const toml::node& node, std::string_view origin,
                      Config& config) {
   const toml::array* entries = node.as_array();
@@ -421,9 +441,13 @@ Status ParseChannels(const std::string& key, const toml::node& node, std::string
     NotifyWebhook webhook;
     NotifySlack slack;
     NotifyEmail email;
+    NotifySns sns;
+    NotifySes ses;
     webhook.name = "webhook:" + std::to_string(index);
     slack.name = "slack:" + std::to_string(index);
     email.name = "email:" + std::to_string(index);
+    sns.name = "sns:" + std::to_string(index);
+    ses.name = "ses:" + std::to_string(index);
     for (const auto& [field_key, value] : *t) {
       const std::string field(field_key.str());
       std::string fk = base;
@@ -472,6 +496,34 @@ Status ParseChannels(const std::string& key, const toml::node& node, std::string
         } else {
           return unknown("name, webhook_url, events, timeout_ms");
         }
+      } else if (key == "notify.sns") {
+        if (field == "name") {
+          ASSIGN_OR_RETURN(sns.name, AsString(v, fk));
+        } else if (field == "topic_arn") {
+          ASSIGN_OR_RETURN(sns.topic_arn, AsString(v, fk));
+        } else if (field == "phone_number") {
+          ASSIGN_OR_RETURN(sns.phone_number, AsString(v, fk));
+        } else if (field == "events") {
+          sns.events = v.items;
+        } else {
+          return unknown("name, topic_arn, phone_number, events");
+        }
+      } else if (key == "notify.ses") {
+        if (field == "name") {
+          ASSIGN_OR_RETURN(ses.name, AsString(v, fk));
+        } else if (field == "from") {
+          ASSIGN_OR_RETURN(ses.from, AsString(v, fk));
+        } else if (field == "to") {
+          ses.to = v.items;
+        } else if (field == "send_to_owner") {
+          ASSIGN_OR_RETURN(ses.send_to_owner, AsBool(v, fk));
+        } else if (field == "configuration_set") {
+          ASSIGN_OR_RETURN(ses.configuration_set, AsString(v, fk));
+        } else if (field == "events") {
+          ses.events = v.items;
+        } else {
+          return unknown("name, from, to, send_to_owner, configuration_set, events");
+        }
       } else {
         if (field == "name") {
           ASSIGN_OR_RETURN(email.name, AsString(v, fk));
@@ -512,6 +564,25 @@ Status ParseChannels(const std::string& key, const toml::node& node, std::string
         return InvalidArgument(where + ".webhook_url must be an http(s):// URL");
       }
       config.notify_slack.push_back(std::move(slack));
+    } else if (key == "notify.sns") {
+      // One target per channel: each has its own retries and dead-letter state.
+      if (sns.topic_arn.empty() == sns.phone_number.empty()) {
+        return InvalidArgument(where +
+                               " needs exactly one of topic_arn and phone_number (use two "
+                               "[[notify.sns]] channels for both)");
+      }
+      if (!sns.topic_arn.empty() && sns.topic_arn.rfind("arn:", 0) != 0) {
+        return InvalidArgument(where + ".topic_arn must be an SNS topic ARN");
+      }
+      if (!sns.phone_number.empty() && sns.phone_number.rfind('+', 0) != 0) {
+        return InvalidArgument(where + ".phone_number must be in E.164 form (+15555550100)");
+      }
+      config.notify_sns.push_back(std::move(sns));
+    } else if (key == "notify.ses") {
+      if (ses.from.empty() || (ses.to.empty() && !ses.send_to_owner)) {
+        return InvalidArgument(where + " needs from and at least one address in to");
+      }
+      config.notify_ses.push_back(std::move(ses));
     } else {
       if (email.smtp_url.rfind("smtp://", 0) != 0 && email.smtp_url.rfind("smtps://", 0) != 0) {
         return InvalidArgument(where + ".smtp_url must start with smtp:// or smtps://");
@@ -530,7 +601,8 @@ Status Flatten(const toml::table& table, const std::string& prefix, std::string_
   for (const auto& [k, node] : table) {
     const std::string key =
         prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (key == "notify.webhook" || key == "notify.slack" || key == "notify.email") {
+    if (key == "notify.webhook" || key == "notify.slack" || key == "notify.email" ||
+        key == "notify.sns" || key == "notify.ses") {
       RETURN_IF_ERROR(ParseChannels(key, node, origin, config));
       continue;
     }

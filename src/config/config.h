@@ -53,6 +53,22 @@ struct NotifyEmail {
   std::vector<std::string> events;
   int64_t timeout_ms = 10000;
 };
+// SNS: exactly one of topic_arn (publish to a topic) and phone_number (direct SMS).
+struct NotifySns {
+  std::string name = "sns";
+  std::string topic_arn;     // arn:aws:sns:<region>:<account>:<topic>
+  std::string phone_number;  // E.164: "+15555550100"
+  std::vector<std::string> events;
+};
+// SES v2 SendEmail: the same message as [[notify.email]], sent through the AWS API.
+struct NotifySes {
+  std::string name = "ses";
+  std::string from;  // a verified SES identity
+  std::vector<std::string> to;
+  bool send_to_owner = true;  // also the principal's owner e-mail, when set
+  std::string configuration_set;
+  std::vector<std::string> events;
+};
 
 struct Config {
   // [ledger]
@@ -83,11 +99,16 @@ struct Config {
   std::string enforce_mode = "log";
   std::string enforce_webhook_url;     // [enforce.webhook] url, for mode = "webhook"
   std::string enforce_webhook_secret;  // [enforce.webhook] secret
+  std::string enforce_iam_account_id;  // [enforce.iam] account_id; empty: the credentials'
+  // [aws]
+  std::string aws_region;  // empty: AWS_REGION / AWS_DEFAULT_REGION / the profile's region
   // [notify]
   bool notify_log = true;  // [notify] log: every action also goes to the log channel
   std::vector<NotifyWebhook> notify_webhooks;
   std::vector<NotifySlack> notify_slack;
   std::vector<NotifyEmail> notify_email;
+  std::vector<NotifySns> notify_sns;
+  std::vector<NotifySes> notify_ses;
   // [outbox]
   int64_t outbox_max_attempts = 8;
   int64_t outbox_base_backoff_ms = 1000;

@@ -189,6 +189,59 @@ TEST(ConfigTest, InvalidConfigNamesTheKey) {
             std::string::npos);
 }
 
+TEST(ConfigTest, ReadsAwsChannelsAndTheIamEnforcer) {
+  auto c = ParseConfig(R"(
+[aws]
+region = "eu-west-1"
+[enforce]
+mode = "iam"
+[enforce.iam]
+account_id = "123456789012"
+[[notify.sns]]
+name = "ops"
+topic_arn = "arn:aws:sns:eu-west-1:123456789012:budgets"
+events = ["suspended"]
+[[notify.sns]]
+phone_number = "+15555550100"
+[[notify.ses]]
+from = "budgets@example.com"
+to = ["ops@example.com"]
+send_to_owner = false
+)",
+                       "aws.toml",
+                       FakeEnv({{"BUDGETEER_NOTIFY_SES_2_FROM", "b@example.com"},
+                                {"BUDGETEER_NOTIFY_SES_2_TO", "x@example.com,y@example.com"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->aws_region, "eu-west-1");
+  EXPECT_EQ(c->enforce_mode, "iam");
+  EXPECT_EQ(c->enforce_iam_account_id, "123456789012");
+  ASSERT_EQ(c->notify_sns.size(), 2U);
+  EXPECT_EQ(c->notify_sns[0].name, "ops");
+  EXPECT_EQ(c->notify_sns[0].events, std::vector<std::string>{"suspended"});
+  EXPECT_EQ(c->notify_sns[1].name, "sns:2");
+  EXPECT_EQ(c->notify_sns[1].phone_number, "+15555550100");
+  ASSERT_EQ(c->notify_ses.size(), 2U);
+  EXPECT_FALSE(c->notify_ses[0].send_to_owner);
+  EXPECT_EQ(c->notify_ses[1].from, "b@example.com");
+  EXPECT_EQ(c->notify_ses[1].to, (std::vector<std::string>{"x@example.com", "y@example.com"}));
+  EXPECT_TRUE(c->notify_ses[1].send_to_owner);
+
+  auto both = ParseConfig(
+      "[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\n"
+      "phone_number = \"+15555550100\"\n",
+      "b.toml", FakeEnv({}));
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("notify.sns[1] needs exactly one"), std::string::npos)
+      << both.status().ToString();
+  auto account = ParseConfig("[enforce.iam]\naccount_id = \"12345\"\n", "a.toml", FakeEnv({}));
+  ASSERT_FALSE(account.ok());
+  EXPECT_NE(account.status().message().find("enforce.iam.account_id"), std::string::npos);
+  auto typo = ParseConfig("[[notify.ses]]\nfrom = \"a@b\"\nto = [\"c@d\"]\nsmtp_url = \"x\"\n",
+                          "t.toml", FakeEnv({}));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("notify.ses[1].smtp_url"), std::string::npos);
+}
+
 TEST(ConfigTest, EveryKeyIsDocumented) {
   std::ifstream in(std::string(BUDGETEER_SOURCE_DIR) + "/docs/configuration.md");
   ASSERT_TRUE(in) << "docs/configuration.md is missing";

@@ -1,0 +1,167 @@
+// The SNS and SES notifiers against moto_server with signature verification on: a topic
+// publish, a direct SMS and an SES v2 e-mail are accepted and recorded by moto (read back from
+// its backend state at /moto-api/data.json).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "actions/notification_text.h"
+#include "actions/ses/ses_notifier.h"
+#include "actions/sns/sns_notifier.h"
+#include "aws/client.h"
+#include "aws/testing/moto_server.h"
+#include "aws/xml.h"
+#include "util/json_writer.h"
+
+namespace budgeteer {
+namespace {
+
+constexpr char kIamVersion[] = "2010-05-08";
+
+class SnsSesMotoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!aws::testing::MotoServer::Available()) {
+      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
+      if (ci != nullptr && std::string(ci) == "true") {
+        FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
+      }
+      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
+    }
+    auto moto = aws::testing::MotoServer::Start(3);
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    moto_ = std::move(moto).value();
+    env_.Set("AWS_ENDPOINT_URL", moto_->url());
+    auto transport = aws::MakeCurlTransport();
+    ASSERT_TRUE(transport.ok());
+    transport_ = std::move(transport).value();
+    aws::StaticCredentialsProvider bootstrap(
+        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
+    auto iam = Client(aws::kIam, &bootstrap);
+    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", "budgeteer"}}).ok());
+    ASSERT_TRUE(
+        iam.Query("PutUserPolicy", kIamVersion,
+                  {{"UserName", "budgeteer"},
+                   {"PolicyName", "admin"},
+                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
+                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
+            .ok());
+    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", "budgeteer"}});
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    good_ = std::make_unique<aws::StaticCredentialsProvider>(
+        aws::Credentials{aws::XmlText(*key, "AccessKeyId").value_or(""),
+                         aws::XmlText(*key, "SecretAccessKey").value_or(""),
+                         "",
+                         {},
+                         "moto"});
+    deps_ = AwsDeps{&env_, good_.get(), transport_.get(), &clock_, "us-east-1", {}};
+  }
+
+  aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* credentials) {
+    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
+    EXPECT_TRUE(endpoint.ok());
+    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, credentials,
+                          *transport_, clock_);
+  }
+
+  // moto's recorded state of every backend, as JSON text.
+  std::string MotoData() {
+    aws::HttpRequest r;
+    r.scheme = "http";
+    r.host = "127.0.0.1:" + std::to_string(moto_->port());
+    r.path = "/moto-api/data.json";
+    auto reply = transport_->Send(r, aws::HttpTimeouts{});
+    EXPECT_TRUE(reply.ok() && reply->status == 200);
+    return reply.ok() ? reply->body : "";
+  }
+
+  static ActionMessage Critical() {
+    ActionMessage m;
+    m.action_id = 31;
+    m.kind = "notify";
+    m.event = "critical";
+    m.now = Timestamp::FromUnixMillis(1'790'000'000'000);
+    m.payload =
+        R"({"principal":"BedrockAPIKey-x","account":"123456789012","qualified":)"
+        R"("123456789012:BedrockAPIKey-x","kind":"user","spent_usd":0.9,"limit_usd":1,)"
+        R"("percent":90.00,"status":"critical","previous_status":"warning",)"
+        R"("owner_email":"owner@example.com","message":"Raise the limit to avoid suspension."})";
+    return m;
+  }
+
+  // The text as JSON would carry it (moto's data.json escapes newlines and quotes).
+  static std::string AsJsonString(std::string_view text) {
+    JsonWriter w;
+    w.String(text);
+    return w.Take();
+  }
+
+  SystemClock clock_;
+  aws::MapEnvironment env_;
+  std::unique_ptr<aws::testing::MotoServer> moto_;
+  std::unique_ptr<aws::HttpTransport> transport_;
+  std::unique_ptr<aws::CredentialsProvider> good_;
+  AwsDeps deps_;
+};
+
+TEST_F(SnsSesMotoTest, TopicPublishIsAcceptedAndRecorded) {
+  auto topic = Client(aws::kSns, good_.get())
+                   .Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
+  ASSERT_TRUE(topic.ok()) << topic.status().ToString();
+  const std::string arn = aws::XmlText(*topic, "TopicArn").value_or("");
+  auto notifier = SnsNotifier::Create(SnsConfig{"ops", arn, ""}, deps_);
+  ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
+  const ActionMessage m = Critical();
+  const Status sent = (*notifier)->Deliver(m);
+  ASSERT_TRUE(sent.ok()) << sent.ToString();
+  const std::string data = MotoData();
+  const SnsMessage want = ComposeSnsMessage(SnsConfig{"ops", arn, ""}, m);
+  EXPECT_NE(data.find(AsJsonString(want.message)), std::string::npos) << data.substr(0, 3000);
+  EXPECT_NE(data.find(AsJsonString(want.subject)), std::string::npos);
+}
+
+TEST_F(SnsSesMotoTest, SmsIsAcceptedAndRecorded) {
+  auto notifier = SnsNotifier::Create(SnsConfig{"oncall", "", "+15555550100"}, deps_);
+  ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
+  const ActionMessage m = Critical();
+  ASSERT_TRUE((*notifier)->Deliver(m).ok());
+  const std::string data = MotoData();
+  const SnsMessage want = ComposeSnsMessage(SnsConfig{"oncall", "", "+15555550100"}, m);
+  EXPECT_NE(data.find(AsJsonString(want.message)), std::string::npos) << data.substr(0, 3000);
+  EXPECT_NE(data.find(R"("phone_number": "+15555550100")"), std::string::npos);
+}
+
+TEST_F(SnsSesMotoTest, PublishingToAMissingTopicIsPermanent) {
+  auto notifier = SnsNotifier::Create(
+      SnsConfig{"ops", "arn:aws:sns:us-east-1:123456789012:no-such-topic", ""}, deps_);
+  ASSERT_TRUE(notifier.ok());
+  const Status s = (*notifier)->Deliver(Critical());
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(s.retryable()) << s.ToString();
+  EXPECT_NE(s.message().find("sns:ops"), std::string::npos) << s.ToString();
+}
+
+TEST_F(SnsSesMotoTest, SesEmailIsAcceptedAndRecorded) {
+  auto identity = Client(aws::kSesV2, good_.get())
+                      .Rest("CreateEmailIdentity", "POST", "/v2/email/identities", {},
+                            {{"Content-Type", "application/json"}},
+                            R"({"EmailIdentity":"budgets@example.com"})", aws::Protocol::kRestJson);
+  ASSERT_TRUE(identity.ok()) << identity.status().ToString();
+  auto notifier = SesNotifier::Create(
+      SesConfig{"ops", "budgets@example.com", {"ops@example.com"}, true, ""}, deps_);
+  ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
+  const ActionMessage m = Critical();
+  const Status sent = (*notifier)->Deliver(m);
+  ASSERT_TRUE(sent.ok()) << sent.ToString();
+  const std::string data = MotoData();
+  const NotificationText text = ComposeNotificationText(m);
+  EXPECT_NE(data.find(AsJsonString(text.subject)), std::string::npos) << data.substr(0, 3000);
+  EXPECT_NE(data.find(AsJsonString(text.body)), std::string::npos);
+  EXPECT_NE(data.find(R"({"ToAddresses": ["ops@example.com", "owner@example.com"]})"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace budgeteer

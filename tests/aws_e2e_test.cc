@@ -1,0 +1,237 @@
+// End to end on AWS, emulated: moto_server (signature verification on) and the real
+// `budgeteer serve` with enforce.mode = "iam" and an SNS topic channel, pointed at moto with
+// AWS_ENDPOINT_URL and test credentials. A principal driven over budget through POST /v1/usage
+// gets the deny policy on its IAM user once the grace period ends (and the topic gets the
+// notifications); a forced restore deletes it. A principal whose IAM user does not exist ends as
+// a dead action with an operator alert. Skipped without moto_server, unless CI=true.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "actions/iam/iam_policy.h"
+#include "aws/client.h"
+#include "aws/testing/moto_server.h"
+#include "aws/xml.h"
+#include "core/clock.h"
+#include "tests/serve_fixture.h"
+
+namespace budgeteer::testing {
+namespace {
+
+constexpr char kIamVersion[] = "2010-05-08";
+constexpr char kAccount[] = "123456789012";  // moto's default account
+constexpr char kUser[] = "BedrockAPIKey-e2e";
+constexpr char kTopic[] = "arn:aws:sns:us-east-1:123456789012:budget-alerts";
+
+// IAM returns policy documents percent-encoded (RFC 3986), and so does moto.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+class AwsE2E : public ServeFixture {
+ protected:
+  void SetUp() override {
+    if (!aws::testing::MotoServer::Available()) {
+      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
+      if (ci != nullptr && std::string(ci) == "true") {
+        FAIL() << "moto_server is not on PATH, and CI=true requires this test to run";
+      }
+      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
+    }
+    auto moto = aws::testing::MotoServer::Start(3);
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    moto_ = std::move(moto).value();
+    env_.Set("AWS_ENDPOINT_URL", moto_->url());
+    auto transport = aws::MakeCurlTransport();
+    ASSERT_TRUE(transport.ok());
+    transport_ = std::move(transport).value();
+
+    // The service's identity: a user with an allow-all policy and an access key (the three
+    // unsigned actions); everything after is signed and checked.
+    aws::StaticCredentialsProvider bootstrap(
+        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
+    auto iam = AwsApi(aws::kIam, &bootstrap);
+    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", "budgeteer"}}).ok());
+    ASSERT_TRUE(
+        iam.Query("PutUserPolicy", kIamVersion,
+                  {{"UserName", "budgeteer"},
+                   {"PolicyName", "admin"},
+                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
+                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
+            .ok());
+    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", "budgeteer"}});
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    const std::string key_id = aws::XmlText(*key, "AccessKeyId").value_or("");
+    const std::string secret = aws::XmlText(*key, "SecretAccessKey").value_or("");
+    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(
+        aws::Credentials{key_id, secret, "", {}, "moto"});
+    ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
+                    .Query("CreateUser", kIamVersion, {{"UserName", kUser}})
+                    .ok());
+    auto topic = AwsApi(aws::kSns, credentials_.get())
+                     .Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
+    ASSERT_TRUE(topic.ok()) << topic.status().ToString();
+    ASSERT_EQ(aws::XmlText(*topic, "TopicArn"), kTopic);
+
+    // What `serve` inherits: the emulator's endpoint and the service's keys, nothing else.
+    // NOLINTBEGIN(concurrency-mt-unsafe): the test is single-threaded here
+    setenv("AWS_ENDPOINT_URL", moto_->url().c_str(), 1);
+    setenv("AWS_ACCESS_KEY_ID", key_id.c_str(), 1);
+    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    unsetenv("AWS_SESSION_TOKEN");
+    unsetenv("AWS_PROFILE");
+    // NOLINTEND(concurrency-mt-unsafe)
+    ServeFixture::SetUp();
+  }
+
+  std::string ConfigToml() override {
+    return R"(
+[auth]
+admin_tokens = ["alice:adm1n-token"]
+viewer_tokens = ["v1ewer-token"]
+[defaults]
+default_user_budget_usd = 1
+grace_period_seconds = 1
+[enforce]
+mode = "iam"
+[enforce.iam]
+account_id = "123456789012"
+[outbox]
+max_attempts = 3
+base_backoff_ms = 50
+max_backoff_ms = 200
+[[notify.sns]]
+name = "ops"
+topic_arn = ")" +
+           std::string(kTopic) +
+           R"("
+)";
+  }
+
+  aws::AwsClient AwsApi(const aws::ServiceSpec& service, aws::CredentialsProvider* credentials) {
+    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
+    EXPECT_TRUE(endpoint.ok());
+    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, credentials,
+                          *transport_, clock_);
+  }
+
+  // GetUserPolicy for the suspension policy: its document, or the error.
+  Result<std::string> SuspensionPolicy(const std::string& user) {
+    ASSIGN_OR_RETURN(
+        const std::string reply,
+        AwsApi(aws::kIam, credentials_.get())
+            .Query("GetUserPolicy", kIamVersion,
+                   {{"UserName", user}, {"PolicyName", "BedrockBudgeteerSuspension"}}));
+    return aws::XmlText(reply, "PolicyDocument").value_or("");
+  }
+
+  // Spends $1.25 of the $1 default (5M input tokens of Claude 3 Haiku) for `user`.
+  void DriveOverBudget(const std::string& user) {
+    const std::string now = SystemClock().Now().PlusSeconds(-30).ToRfc3339();
+    const std::string body =
+        R"([{"request_id":"over-)" + user + R"(","timestamp":")" + now +
+        R"(","principal":"arn:aws:iam::123456789012:user/)" + user +
+        R"(","model_id":"anthropic.claude-3-haiku-20240307-v1:0","region":"us-east-1",)"
+        R"("input_tokens":5000000,"output_tokens":0}])";
+    auto res = Client().Post("/v1/usage", {{"Authorization", "Bearer adm1n-token"}}, body,
+                             "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(JsonValue(res->body, "applied"), "1") << res->body;
+  }
+
+  std::string MotoData() {
+    aws::HttpRequest r;
+    r.scheme = "http";
+    r.host = "127.0.0.1:" + std::to_string(moto_->port());
+    r.path = "/moto-api/data.json";
+    auto reply = transport_->Send(r, aws::HttpTimeouts{});
+    return reply.ok() ? reply->body : "";
+  }
+
+  SystemClock clock_;
+  aws::MapEnvironment env_;
+  std::unique_ptr<aws::testing::MotoServer> moto_;
+  std::unique_ptr<aws::HttpTransport> transport_;
+  std::unique_ptr<aws::CredentialsProvider> credentials_;
+};
+
+TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAForcedRestoreRemovesIt) {
+  EXPECT_EQ(SuspensionPolicy(kUser).status().code(), Code::kNotFound);
+  DriveOverBudget(kUser);
+  // Grace (1 s) ends, the scheduler suspends, the dispatcher calls IAM.
+  Result<std::string> policy = NotFound("not yet");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        policy = SuspensionPolicy(kUser);
+        return policy.ok();
+      },
+      std::chrono::seconds(30)))
+      << policy.status().ToString() << "\n"
+      << ServerLog();
+  EXPECT_EQ(PercentDecode(*policy), DenyPolicyDocument(""));
+  int status = 0;
+  const std::string budget =
+      Get(std::string("/v1/budgets/") + kAccount + ":" + kUser, "v1ewer-token", &status);
+  EXPECT_EQ(JsonValue(budget, "status"), "suspended") << budget;
+
+  auto res = Client().Post(std::string("/v1/budgets/") + kAccount + ":" + kUser + "/restore",
+                           {{"Authorization", "Bearer adm1n-token"}}, R"({"force": true})",
+                           "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  ASSERT_TRUE(WaitUntil([&] { return SuspensionPolicy(kUser).status().code() == Code::kNotFound; },
+                        std::chrono::seconds(30)))
+      << ServerLog();
+
+  // Every access action was delivered through IAM, and the topic got the notifications.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string outbox = Get("/v1/outbox", "v1ewer-token");
+        return Count(outbox, R"("channel":"enforce:iam")") == 2 &&
+               Count(outbox, R"("status":"delivered","attempts":1,)") >= 2 &&
+               outbox.find(R"("status":"pending")") == std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << Get("/v1/outbox", "v1ewer-token");
+  const std::string data = MotoData();
+  EXPECT_NE(data.find("Bedrock access suspended"), std::string::npos) << data.substr(0, 2000);
+  EXPECT_NE(data.find("Bedrock access restored"), std::string::npos);
+}
+
+TEST_F(AwsE2E, AMissingIamUserIsADeadActionWithAnOperatorAlert) {
+  DriveOverBudget("BedrockAPIKey-ghost");
+  std::string outbox;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        outbox = Get("/v1/outbox", "v1ewer-token");
+        return outbox.find(R"("event":"dead_action")") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << outbox << "\n"
+      << ServerLog();
+  // The suspension is dead after one attempt (permanent), with IAM's reason...
+  const size_t dead = outbox.find(R"("status":"dead")");
+  ASSERT_NE(dead, std::string::npos) << outbox;
+  EXPECT_NE(outbox.find("NoSuchEntity"), std::string::npos) << outbox;
+  EXPECT_NE(outbox.find(R"("kind":"suspend_access")"), std::string::npos);
+  // ...and audited.
+  const std::string audit = Get("/v1/audit", "v1ewer-token");
+  EXPECT_NE(audit.find("dead_action"), std::string::npos) << audit;
+}
+
+}  // namespace
+}  // namespace budgeteer::testing
