@@ -318,7 +318,9 @@ function renderPrincipal(principal) {
       h('strong', {}, e.kind), ' ', e.from || e.to ? [badge(e.from || '—'), ' → ', badge(e.to || '—')] : '',
       h('div', { class: 'muted' }, `by ${e.actor}${e.trigger ? ' · ' + e.trigger : ''}`))));
     if (!entries.length) audit.append(h('li', { class: 'muted' }, 'No audit entries.'));
-    const mine = outbox.filter((a) => a.principal === b.qualified).sort((x, y) => y.id - x.id);
+    // One row per channel; the original an action was routed from ("routed:N") is not shown.
+    const mine = outbox.filter((a) => a.principal === b.qualified && !String(a.channel).startsWith('routed:'))
+      .sort((x, y) => y.id - x.id);
     notes.replaceChildren(...mine.map((a) => h('li', {},
       h('time', { datetime: a.created_at }, when(a.created_at)),
       h('strong', {}, a.event || a.kind), ` · ${a.channel || 'unrouted'} · ${a.status}`,
