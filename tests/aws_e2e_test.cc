@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actions/iam/iam_policy.h"
 #include "aws/client.h"
@@ -23,6 +24,8 @@ namespace {
 constexpr char kIamVersion[] = "2010-05-08";
 constexpr char kAccount[] = "123456789012";  // moto's default account
 constexpr char kUser[] = "BedrockAPIKey-e2e";
+constexpr char kRole[] = "DataScience";
+constexpr char kSsoRole[] = "AWSReservedSSO_Dev_0123abcd";  // budgeted per session
 constexpr char kTopic[] = "arn:aws:sns:us-east-1:123456789012:budget-alerts";
 
 // IAM returns policy documents percent-encoded (RFC 3986), and so does moto.
@@ -79,6 +82,15 @@ class AwsE2E : public ServeFixture {
     ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
                     .Query("CreateUser", kIamVersion, {{"UserName", kUser}})
                     .ok());
+    const std::string trust =
+        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":)"
+        R"({"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+    for (const char* role : {kRole, kSsoRole}) {
+      ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
+                      .Query("CreateRole", kIamVersion,
+                             {{"RoleName", role}, {"AssumeRolePolicyDocument", trust}})
+                      .ok());
+    }
     auto topic = AwsApi(aws::kSns, credentials_.get())
                      .Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
     ASSERT_TRUE(topic.ok()) << topic.status().ToString();
@@ -102,6 +114,8 @@ class AwsE2E : public ServeFixture {
 [auth]
 admin_tokens = ["alice:adm1n-token"]
 viewer_tokens = ["v1ewer-token"]
+[identity]
+per_session_roles = ["AWSReservedSSO_*"]
 [defaults]
 default_user_budget_usd = 1
 grace_period_seconds = 1
@@ -138,14 +152,26 @@ topic_arn = ")" +
     return aws::XmlText(reply, "PolicyDocument").value_or("");
   }
 
-  // Spends $1.25 of the $1 default (5M input tokens of Claude 3 Haiku) for `user`.
-  void DriveOverBudget(const std::string& user) {
+  // The names of the role's inline policies.
+  std::vector<std::string> RolePolicies(const std::string& role) {
+    auto reply = AwsApi(aws::kIam, credentials_.get())
+                     .Query("ListRolePolicies", kIamVersion, {{"RoleName", role}});
+    std::vector<std::string> out;
+    if (!reply.ok()) return out;
+    for (std::string_view m : aws::XmlElements(*reply, "member")) out.push_back(aws::XmlDecode(m));
+    return out;
+  }
+
+  // Spends $1.25 of the $1 default (5M input tokens of Claude 3 Haiku) for the IAM user `user`;
+  // Spend() does the same (or `input_tokens` at $0.25 per million) for any caller ARN.
+  void DriveOverBudget(const std::string& user) { Spend("arn:aws:iam::123456789012:user/" + user); }
+  void Spend(const std::string& arn, int64_t input_tokens = 5'000'000) {
     const std::string now = SystemClock().Now().PlusSeconds(-30).ToRfc3339();
     const std::string body =
-        R"([{"request_id":"over-)" + user + R"(","timestamp":")" + now +
-        R"(","principal":"arn:aws:iam::123456789012:user/)" + user +
+        R"([{"request_id":"over-)" + arn + R"(","timestamp":")" + now + R"(","principal":")" + arn +
         R"(","model_id":"anthropic.claude-3-haiku-20240307-v1:0","region":"us-east-1",)"
-        R"("input_tokens":5000000,"output_tokens":0}])";
+        R"("input_tokens":)" +
+        std::to_string(input_tokens) + R"(,"output_tokens":0}])";
     auto res = Client().Post("/v1/usage", {{"Authorization", "Bearer adm1n-token"}}, body,
                              "application/json");
     ASSERT_TRUE(res);
@@ -210,6 +236,27 @@ TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAForcedRestoreRemovesIt) {
   const std::string data = MotoData();
   EXPECT_NE(data.find("Bedrock access suspended"), std::string::npos) << data.substr(0, 2000);
   EXPECT_NE(data.find("Bedrock access restored"), std::string::npos);
+}
+
+TEST_F(AwsE2E, RolesAndRoleSessionsGetTheirPoliciesOnTheRole) {
+  Spend(std::string("arn:aws:sts::123456789012:assumed-role/") + kRole + "/batch-7");
+  Spend(std::string("arn:aws:sts::123456789012:assumed-role/") + kSsoRole + "/alice@example.com");
+  // Another session of the SSO role spends within its budget: its role policy must not change.
+  Spend(std::string("arn:aws:sts::123456789012:assumed-role/") + kSsoRole + "/bob", 1000);
+  const std::vector<std::string> role_policy = {"BedrockBudgeteerSuspension"};
+  const std::vector<std::string> session_policy = {SessionPolicyName("alice@example.com")};
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return RolePolicies(kRole) == role_policy && RolePolicies(kSsoRole) == session_policy;
+      },
+      std::chrono::seconds(30)))
+      << Get("/v1/outbox", "v1ewer-token") << "\n"
+      << ServerLog();
+  // Sessions are budgeted one by one; the role itself is not a principal.
+  const std::string budgets = Get("/v1/budgets", "v1ewer-token");
+  EXPECT_NE(budgets.find(std::string(kSsoRole) + "/alice@example.com"), std::string::npos)
+      << budgets;
+  EXPECT_NE(budgets.find(std::string(kSsoRole) + "/bob"), std::string::npos);
 }
 
 TEST_F(AwsE2E, AMissingIamUserIsADeadActionWithAnOperatorAlert) {
