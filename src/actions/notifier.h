@@ -1,7 +1,8 @@
 // The actions port: where the outbox's actions go. A Notifier delivers a notification (an
 // outbox action of kind "notify" or "operator_alert") on one channel; an Enforcer changes a
 // principal's access ("suspend_access" / "restore_access"). Implementations live in one folder
-// per channel (log, webhook, slack, email) and report whether a failure is worth retrying.
+// per channel (log, webhook, slack, email, sns, ses; iam for enforcement) and report whether a
+// failure is worth retrying.
 // Implementations must be safe to call from the dispatcher thread only (one call at a time).
 #pragma once
 
