@@ -82,7 +82,7 @@ class ServeFixture : public ::testing::Test {
     ASSERT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&actions);
     const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
+    for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to 15 s: CI machines can be busy
       std::ifstream in(out);
       std::stringstream ss;
       ss << in.rdbuf();
@@ -91,7 +91,7 @@ class ServeFixture : public ::testing::Test {
       if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
       if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    ASSERT_NE(port_, 0) << "serve did not start";
+    ASSERT_NE(port_, 0) << "serve did not start; its stderr:\n" << ServerLog();
   }
 
   // What the server wrote to stderr (the log channel, the dispatcher's complaints).

@@ -12,8 +12,8 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/environment.h"
+#include "aws/testing/moto_account.h"
 #include "aws/testing/moto_server.h"
-#include "aws/xml.h"
 #include "tests/serve_fixture.h"
 #include "util/json_writer.h"
 
@@ -37,8 +37,7 @@ refresh_seconds = 5
 
   void SetUp() override {
     if (!aws::testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") FAIL() << "moto_server is not on PATH";
+      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
       GTEST_SKIP() << "moto_server is not on PATH: skipping the SSM end-to-end test";
     }
     auto moto = aws::testing::MotoServer::Start(3);
@@ -48,25 +47,11 @@ refresh_seconds = 5
     auto transport = aws::MakeCurlTransport();
     ASSERT_TRUE(transport.ok());
     transport_ = std::move(transport).value();
-    // Three unauthenticated calls give a user with a key; moto verifies every later signature.
-    aws::StaticCredentialsProvider bootstrap(
-        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
-    auto iam = Client(aws::kIam, &bootstrap);
-    constexpr char kV[] = "2010-05-08";
-    ASSERT_TRUE(iam.Query("CreateUser", kV, {{"UserName", "budgeteer"}}).ok());
-    ASSERT_TRUE(
-        iam.Query("PutUserPolicy", kV,
-                  {{"UserName", "budgeteer"},
-                   {"PolicyName", "all"},
-                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
-                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
-            .ok());
-    auto key = iam.Query("CreateAccessKey", kV, {{"UserName", "budgeteer"}});
+    auto key = aws::testing::CreateSigningUser(*moto_, "budgeteer");
     ASSERT_TRUE(key.ok()) << key.status().ToString();
-    const std::string id = aws::XmlText(*key, "AccessKeyId").value_or("");
-    const std::string secret = aws::XmlText(*key, "SecretAccessKey").value_or("");
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(
-        aws::Credentials{id, secret, "", {}, "moto"});
+    const std::string id = key->access_key_id;
+    const std::string secret = key->secret_access_key;
+    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
     Put("/bedrock-budgeteer/global/default_user_budget_usd", "2");
     Put("/bedrock-budgeteer/global/grace_period_seconds", "60");
     // The server finds moto and the key through the standard AWS variables (the test process's

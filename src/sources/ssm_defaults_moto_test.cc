@@ -2,14 +2,13 @@
 // parameters, more than one page, nothing outside the path.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <memory>
 
 #include "aws/client.h"
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
+#include "aws/testing/moto_account.h"
 #include "aws/testing/moto_server.h"
-#include "aws/xml.h"
 #include "core/clock.h"
 #include "sources/ssm_defaults.h"
 #include "util/json_writer.h"
@@ -21,8 +20,7 @@ class SsmMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!aws::testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") FAIL() << "moto_server is not on PATH";
+      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
       GTEST_SKIP() << "moto_server is not on PATH: skipping the SSM tests";
     }
     auto moto = aws::testing::MotoServer::Start(3);
@@ -32,27 +30,9 @@ class SsmMotoTest : public ::testing::Test {
     auto transport = aws::MakeCurlTransport();
     ASSERT_TRUE(transport.ok());
     transport_ = std::move(transport).value();
-    // Three unauthenticated calls make a user with a key; every later call is verified.
-    aws::StaticCredentialsProvider bootstrap(
-        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
-    auto iam = Client(aws::kIam, &bootstrap);
-    constexpr char kV[] = "2010-05-08";
-    ASSERT_TRUE(iam.Query("CreateUser", kV, {{"UserName", "ssm-reader"}}).ok());
-    ASSERT_TRUE(
-        iam.Query("PutUserPolicy", kV,
-                  {{"UserName", "ssm-reader"},
-                   {"PolicyName", "all"},
-                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
-                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
-            .ok());
-    auto key = iam.Query("CreateAccessKey", kV, {{"UserName", "ssm-reader"}});
+    auto key = aws::testing::CreateSigningUser(*moto_, "ssm-reader");
     ASSERT_TRUE(key.ok()) << key.status().ToString();
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(
-        aws::Credentials{aws::XmlText(*key, "AccessKeyId").value_or(""),
-                         aws::XmlText(*key, "SecretAccessKey").value_or(""),
-                         "",
-                         {},
-                         "moto"});
+    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
   }
 
   aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* creds) {
