@@ -2,13 +2,21 @@
 // chromium driven headless by playwright-core. Run with `make test-web` (or `npm test` in web/).
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ADMIN, VIEWER, record, startServer } from './server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const IMAGES = resolve(import.meta.dirname, '../../docs/images');
+
+// The README's screenshots are rewritten only on request (UPDATE_SCREENSHOTS=1 npm test), so a
+// test run leaves the working tree clean; otherwise the page is still rendered to a buffer.
+async function saveScreenshot(page, name) {
+  const shot = await page.screenshot({ fullPage: true });
+  assert.ok(shot.length > 0, `screenshot ${name} is empty`);
+  if (process.env.UPDATE_SCREENSHOTS === '1') writeFileSync(resolve(IMAGES, name), shot);
+}
 const ALICE = '111122223333:alice';
 const BOB = '111122223333:bob';
 const CAROL = '111122223333:carol';
@@ -95,7 +103,7 @@ describe('dashboard', () => {
     await page.waitForFunction(() => document.querySelectorAll('#budgets tr[data-principal]').length === 3);
     await page.locator('#models svg').waitFor();
     mkdirSync(IMAGES, { recursive: true });
-    await page.screenshot({ path: resolve(IMAGES, 'dashboard-overview.png'), fullPage: true });
+    await saveScreenshot(page, 'dashboard-overview.png');
 
     // A viewer has no controls on a principal page, and the API refuses a change anyway.
     await row(page, ALICE).getByRole('link').click();
@@ -119,7 +127,7 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Daily' }).click();
     await page.locator('#spend-chart svg rect').first().waitFor();
     await page.getByRole('button', { name: 'Hourly' }).click();
-    await page.screenshot({ path: resolve(IMAGES, 'dashboard-principal.png'), fullPage: true });
+    await saveScreenshot(page, 'dashboard-principal.png');
     await page.context().close();
   });
 
