@@ -6,13 +6,13 @@
 // a dead action with an operator alert. Skipped without moto_server, unless CI=true.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "actions/iam/iam_policy.h"
 #include "aws/client.h"
+#include "aws/testing/moto_account.h"
 #include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 #include "core/clock.h"
@@ -46,8 +46,7 @@ class AwsE2E : public ServeFixture {
  protected:
   void SetUp() override {
     if (!aws::testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") {
+      if (aws::testing::MotoRequired()) {
         FAIL() << "moto_server is not on PATH, and CI=true requires this test to run";
       }
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
@@ -60,25 +59,13 @@ class AwsE2E : public ServeFixture {
     ASSERT_TRUE(transport.ok());
     transport_ = std::move(transport).value();
 
-    // The service's identity: a user with an allow-all policy and an access key (the three
-    // unsigned actions); everything after is signed and checked.
-    aws::StaticCredentialsProvider bootstrap(
-        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
-    auto iam = AwsApi(aws::kIam, &bootstrap);
-    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", "budgeteer"}}).ok());
-    ASSERT_TRUE(
-        iam.Query("PutUserPolicy", kIamVersion,
-                  {{"UserName", "budgeteer"},
-                   {"PolicyName", "admin"},
-                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
-                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
-            .ok());
-    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", "budgeteer"}});
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    const std::string key_id = aws::XmlText(*key, "AccessKeyId").value_or("");
-    const std::string secret = aws::XmlText(*key, "SecretAccessKey").value_or("");
-    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(
-        aws::Credentials{key_id, secret, "", {}, "moto"});
+    // The service's identity, from moto's three unsigned actions; everything after is signed
+    // and checked.
+    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    const std::string key_id = keys->access_key_id;
+    const std::string secret = keys->secret_access_key;
+    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
     ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
                     .Query("CreateUser", kIamVersion, {{"UserName", kUser}})
                     .ok());

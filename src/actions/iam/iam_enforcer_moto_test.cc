@@ -4,12 +4,12 @@
 // is a permanent failure.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "actions/iam/iam_enforcer.h"
 #include "aws/client.h"
+#include "aws/testing/moto_account.h"
 #include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 
@@ -60,14 +60,13 @@ class IamEnforcerMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!aws::testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") {
+      if (aws::testing::MotoRequired()) {
         FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
       }
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
     }
-    // CreateUser, PutUserPolicy and CreateAccessKey go through unsigned; every later request
-    // is checked against the key they create.
+    // The service's identity uses moto's three unsigned actions; every later request is
+    // checked against its key.
     auto moto = aws::testing::MotoServer::Start(3);
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
@@ -75,25 +74,9 @@ class IamEnforcerMotoTest : public ::testing::Test {
     auto transport = aws::MakeCurlTransport();
     ASSERT_TRUE(transport.ok());
     transport_ = std::move(transport).value();
-    aws::StaticCredentialsProvider bootstrap(
-        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
-    auto iam = Iam(&bootstrap);
-    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", "budgeteer"}}).ok());
-    ASSERT_TRUE(
-        iam.Query("PutUserPolicy", kIamVersion,
-                  {{"UserName", "budgeteer"},
-                   {"PolicyName", "admin"},
-                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
-                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
-            .ok());
-    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", "budgeteer"}});
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(
-        aws::Credentials{aws::XmlText(*key, "AccessKeyId").value_or(""),
-                         aws::XmlText(*key, "SecretAccessKey").value_or(""),
-                         "",
-                         {},
-                         "moto"});
+    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
     deps_ = AwsDeps{&env_, credentials_.get(), transport_.get(), &clock_, "us-east-1", {}};
     auto enforcer = IamEnforcer::Create(IamEnforcerConfig{kAccount}, deps_);
     ASSERT_TRUE(enforcer.ok()) << enforcer.status().ToString();

@@ -3,7 +3,6 @@
 // its backend state at /moto-api/data.json).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -11,6 +10,7 @@
 #include "actions/ses/ses_notifier.h"
 #include "actions/sns/sns_notifier.h"
 #include "aws/client.h"
+#include "aws/testing/moto_account.h"
 #include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 #include "util/json_writer.h"
@@ -18,14 +18,11 @@
 namespace budgeteer {
 namespace {
 
-constexpr char kIamVersion[] = "2010-05-08";
-
 class SnsSesMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!aws::testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") {
+      if (aws::testing::MotoRequired()) {
         FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
       }
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
@@ -37,25 +34,9 @@ class SnsSesMotoTest : public ::testing::Test {
     auto transport = aws::MakeCurlTransport();
     ASSERT_TRUE(transport.ok());
     transport_ = std::move(transport).value();
-    aws::StaticCredentialsProvider bootstrap(
-        aws::Credentials{"AKIAIOSFODNN7EXAMPLE", "unchecked", "", {}, "test"});
-    auto iam = Client(aws::kIam, &bootstrap);
-    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", "budgeteer"}}).ok());
-    ASSERT_TRUE(
-        iam.Query("PutUserPolicy", kIamVersion,
-                  {{"UserName", "budgeteer"},
-                   {"PolicyName", "admin"},
-                   {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[)"
-                                      R"({"Effect":"Allow","Action":"*","Resource":"*"}]})"}})
-            .ok());
-    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", "budgeteer"}});
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    good_ = std::make_unique<aws::StaticCredentialsProvider>(
-        aws::Credentials{aws::XmlText(*key, "AccessKeyId").value_or(""),
-                         aws::XmlText(*key, "SecretAccessKey").value_or(""),
-                         "",
-                         {},
-                         "moto"});
+    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    good_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
     deps_ = AwsDeps{&env_, good_.get(), transport_.get(), &clock_, "us-east-1", {}};
   }
 
