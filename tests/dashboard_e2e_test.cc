@@ -158,6 +158,11 @@ TEST_F(DashboardTest, HealthSummarisesReadinessOutboxAndLastRecord) {
   EXPECT_NE(body.find(R"("grace_period":1)"), std::string::npos) << body;
   EXPECT_NE(body.find(R"("outbox":{"dead":0,)"), std::string::npos) << body;
   EXPECT_NE(JsonValue(body, "last_record_at"), "null") << body;
+  // The Firehose delivery shows in the per-source activity, with its arrival time.
+  const size_t firehose = body.find(R"("sources":{"firehose":{"last_record_at":")");
+  EXPECT_NE(firehose, std::string::npos) << body;
+  EXPECT_NE(body.find(R"("applied":1,"duplicates":0,"rejected":0)", firehose), std::string::npos)
+      << body;
   Get("/v1/health", "", &status);
   EXPECT_EQ(status, 401);
 }

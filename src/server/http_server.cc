@@ -519,6 +519,22 @@ struct HttpServer::Impl {
         w.Key("principals").BeginObject();
         for (const auto& [s, n] : by_status) w.Field(s, n);
         w.EndObject();
+        // Per ingest source since the server started: the last record's arrival and counts.
+        w.Key("sources").BeginObject();
+        for (const auto& [source, a] : deps.metrics.Sources()) {
+          w.Key(source).BeginObject();
+          w.Key("last_record_at");
+          if (a.last_record_ms > 0) {
+            w.String(Timestamp::FromUnixMillis(a.last_record_ms).ToRfc3339());
+          } else {
+            w.Null();
+          }
+          w.Field("applied", a.applied)
+              .Field("duplicates", a.duplicates)
+              .Field("rejected", a.rejected)
+              .EndObject();
+        }
+        w.EndObject();
         w.Key("outbox").BeginObject();
         for (const auto& [s, n] : outbox) w.Field(s, n);
         w.EndObject().EndObject();

@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 
 namespace budgeteer {
@@ -63,6 +64,24 @@ void Metrics::CountRecords(std::string_view source, int64_t applied, int64_t dup
   records_[{std::string(source), "applied"}] += applied;
   records_[{std::string(source), "duplicate"}] += duplicates;
   records_[{std::string(source), "rejected"}] += rejected;
+  if (applied + duplicates + rejected > 0) {
+    last_record_ms_[std::string(source)] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count();
+  }
+}
+
+std::map<std::string, Metrics::SourceActivity> Metrics::Sources() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, SourceActivity> out;
+  for (const auto& [source, at] : last_record_ms_) out[source].last_record_ms = at;
+  for (const auto& [key, n] : records_) {
+    SourceActivity& a = out[key.first];
+    if (key.second == "applied") a.applied = n;
+    if (key.second == "duplicate") a.duplicates = n;
+    if (key.second == "rejected") a.rejected = n;
+  }
+  return out;
 }
 
 void Metrics::ObserveHttp(std::string_view method, std::string_view route, int status,

@@ -28,10 +28,21 @@ class Histogram {
 
 class Metrics {
  public:
+  // Also notes the wall-clock time records last came from `source` (see LastRecordBySource).
   void CountRecords(std::string_view source, int64_t applied, int64_t duplicates, int64_t rejected);
   void ObserveHttp(std::string_view method, std::string_view route, int status, double seconds);
   // Time from a delivery's arrival to the committed policy decision its records caused.
   void ObserveDecision(double seconds);
+
+  // Per source (since start): when records last arrived (unix ms), and how many applied,
+  // duplicated and rejected.
+  struct SourceActivity {
+    int64_t last_record_ms = 0;
+    int64_t applied = 0;
+    int64_t duplicates = 0;
+    int64_t rejected = 0;
+  };
+  std::map<std::string, SourceActivity> Sources() const;
 
   // Everything kept in memory, rendered; `gauges` (already rendered lines) are appended.
   std::string Render(const std::string& gauges) const;
@@ -39,6 +50,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, int64_t> records_;   // (source, outcome)
+  std::map<std::string, int64_t> last_record_ms_;                    // source -> unix ms
   std::map<std::pair<std::string, std::string>, int64_t> requests_;  // (route, code)
   std::map<std::string, Histogram> http_latency_;                    // route
   Histogram decision_latency_;

@@ -185,6 +185,8 @@ describe('dashboard', () => {
     await page.getByRole('link', { name: 'Health' }).click();
     await page.locator('#backlog').waitFor();
     await page.getByRole('cell', { name: 'api' }).waitFor();
+    // The last record from each source is shown (a date, not the placeholder for none).
+    assert.match(await page.locator('[data-last-record=api]').textContent(), /\d/);
     await page.getByRole('button', { name: 'Toggle dark theme' }).click();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     // Keyboard: Tab reaches the navigation links and Enter follows one.

@@ -505,7 +505,7 @@ function renderHealth() {
   main.replaceChildren(h('h1', {}, 'Health'), h('p', { class: 'live', id: 'live' }, 'Live'), cards,
     h('section', { class: 'panel', 'aria-labelledby': 'src-h' }, h('h2', { id: 'src-h' }, 'Ingest by source (since start)'),
       h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Source', 'Applied', 'Duplicates', 'Rejected', 'Rate (records/s)']
+        h('thead', {}, h('tr', {}, ['Source', 'Applied', 'Duplicates', 'Rejected', 'Rate (records/s)', 'Last record']
           .map((c, i) => h('th', { scope: 'col', class: i ? 'num' : '' }, c)))), sources))));
   let last = null;
   async function refresh() {
@@ -536,8 +536,9 @@ function renderHealth() {
       h('div', { class: 'card' }, h('div', { class: 'label' }, 'Last record seen'), h('div', {}, when(health.last_record_at))));
     sources.replaceChildren(...Object.entries(bySource).map(([src, s]) => h('tr', {},
       h('td', {}, src), h('td', { class: 'num' }, String(s.applied)), h('td', { class: 'num' }, String(s.duplicate || 0)),
-      h('td', { class: 'num' }, String(s.rejected || 0)), h('td', { class: 'num' }, rates[src] === null ? '…' : rates[src].toFixed(1)))));
-    if (!sources.children.length) sources.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'Nothing ingested since the server started.')));
+      h('td', { class: 'num' }, String(s.rejected || 0)), h('td', { class: 'num' }, rates[src] === null ? '…' : rates[src].toFixed(1)),
+      h('td', { 'data-last-record': src }, when((health.sources && health.sources[src] || {}).last_record_at)))));
+    if (!sources.children.length) sources.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Nothing ingested since the server started.')));
     last = { at, bySource };
   }
   return startPolling(refresh);
