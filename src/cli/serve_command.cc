@@ -7,10 +7,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "actions/aws_deps.h"
 #include "actions/email/email_notifier.h"
@@ -27,6 +29,8 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/ingest_service.h"
+#include "sources/logs_poller.h"
+#include "sources/s3_poller.h"
 #include "sources/ssm_defaults.h"
 
 namespace budgeteer::cli {
@@ -197,6 +201,36 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   const TokenAuth auth(app.config.admin_tokens, app.config.viewer_tokens);
   auto channels = BuildChannels(app.config);
   if (!channels.ok()) return PrintError(channels.status().WithContext("config"));
+  // Invocation logs polled from S3 and CloudWatch Logs, each on its own thread with its own
+  // client; records go through the engine like every other source (de-duplicated), checkpoints
+  // to the ledger. Signing and the pollers' windows use the real clock, even under --now.
+  const SystemClock aws_clock;
+  sources::PollTarget poll_target(*app.engine, engine_mu, *app.store);
+  std::unique_ptr<sources::S3Poller> s3_poller;
+  std::unique_ptr<sources::LogsPoller> logs_poller;
+  if (app.config.s3_enabled) {
+    sources::S3PollerOptions o;
+    o.bucket = app.config.s3_bucket;
+    o.prefix = app.config.s3_prefix;
+    o.late_window_hours = app.config.s3_late_window_hours;
+    o.limits = app.config.limits;
+    auto created = sources::S3Poller::Create(aws_env, aws_clock, o, poll_target);
+    if (!created.ok()) return PrintError(created.status().WithContext("ingest.s3"));
+    s3_poller = std::move(*created);
+    std::cout << "budgeteer serve: polling s3://" << o.bucket << "/" << o.prefix << " every "
+              << app.config.s3_poll_seconds << " s" << std::endl;
+  }
+  if (app.config.cloudwatch_enabled) {
+    sources::LogsPollerOptions o;
+    o.log_group = app.config.cloudwatch_log_group;
+    o.settle_seconds = app.config.cloudwatch_settle_seconds;
+    o.limits = app.config.limits;
+    auto created = sources::LogsPoller::Create(aws_env, aws_clock, o, poll_target);
+    if (!created.ok()) return PrintError(created.status().WithContext("ingest.cloudwatch"));
+    logs_poller = std::move(*created);
+    std::cout << "budgeteer serve: polling CloudWatch Logs group " << o.log_group << " every "
+              << app.config.cloudwatch_poll_seconds << " s" << std::endl;
+  }
   Metrics metrics;
   IngestService ingest(*app.engine, engine_mu, *app.clock, app.config.firehose_access_key,
                        app.config.limits, &metrics);
@@ -301,6 +335,36 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
     });
   }
 
+  auto poll_loop = [&](const char* source, int64_t period_seconds,
+                       const std::function<Result<sources::PollCounts>()>& poll) {
+    std::unique_lock<std::mutex> lock(stop_mu);
+    while (!stopping) {
+      lock.unlock();
+      auto counts = poll();
+      if (!counts.ok()) {
+        std::cerr << source << ": " << counts.status().message() << " (trying again)\n";
+      } else {
+        metrics.CountRecords(source, counts->applied, counts->duplicates, counts->rejected);
+        if (!counts->first_rejection.empty()) {
+          std::cerr << source << ": " << counts->rejected
+                    << " records rejected; first: " << counts->first_rejection << '\n';
+        }
+      }
+      lock.lock();
+      stop_cv.wait_for(lock, std::chrono::seconds(period_seconds), [&] { return stopping; });
+    }
+  };
+  std::thread s3_thread;
+  if (s3_poller) {
+    s3_thread = std::thread(poll_loop, "s3", app.config.s3_poll_seconds,
+                            [&] { return s3_poller->PollOnce(); });
+  }
+  std::thread logs_thread;
+  if (logs_poller) {
+    logs_thread = std::thread(poll_loop, "cloudwatch", app.config.cloudwatch_poll_seconds,
+                              [&] { return logs_poller->PollOnce(); });
+  }
+
   std::thread demo_thread;
   if (demo) {
     std::cout << "budgeteer serve: DEMO TRAFFIC ON: synthetic records for "
@@ -338,6 +402,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   dispatch_thread.join();
   if (demo_thread.joinable()) demo_thread.join();
   if (ssm_thread.joinable()) ssm_thread.join();
+  if (s3_thread.joinable()) s3_thread.join();
+  if (logs_thread.joinable()) logs_thread.join();
   // Run() can also return on a listen error: then wake the waiter (the signal is blocked in
   // every thread, so it is only ever taken by sigwait).
   if (!signalled.load()) kill(getpid(), SIGTERM);

@@ -107,6 +107,26 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"ssm.refresh_seconds", "integer", "60",
        "How often `serve` reads the parameters again; a change takes effect without a restart "
        "(audited as defaults_changed by actor ssm)."},
+      {"ingest.s3.enabled", "bool", "false",
+       "`serve` polls the Bedrock invocation-log objects under ingest.s3.prefix in "
+       "ingest.s3.bucket (needs both)."},
+      {"ingest.s3.bucket", "string", "", "The bucket Bedrock's invocation logging writes to."},
+      {"ingest.s3.prefix", "string", "",
+       "Key prefix to list: AWSLogs/<account>/BedrockModelInvocationLogs/<region>/ (after the "
+       "logging configuration's own key prefix, if it has one)."},
+      {"ingest.s3.poll_seconds", "integer", "30", "How often the bucket is listed (1 to 3600)."},
+      {"ingest.s3.late_window_hours", "integer", "24",
+       "How long an object stays in the checkpoint's list of objects read, so an object that "
+       "appears late in an older hour is still read (1 to 720)."},
+      {"ingest.cloudwatch.enabled", "bool", "false",
+       "`serve` polls the invocation-log group ingest.cloudwatch.log_group (FilterLogEvents)."},
+      {"ingest.cloudwatch.log_group", "string", "",
+       "The CloudWatch Logs group Bedrock's invocation logging writes to."},
+      {"ingest.cloudwatch.poll_seconds", "integer", "10",
+       "How often the group is read (1 to 3600)."},
+      {"ingest.cloudwatch.settle_seconds", "integer", "60",
+       "Only events older than this are read, so an event CloudWatch ingests late is not "
+       "passed by the checkpoint (0 to 3600)."},
   };
   return keys;
 }
@@ -301,6 +321,27 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.ssm_environment, AsString(v, key));
   } else if (key == "ssm.refresh_seconds") {
     ASSIGN_OR_RETURN(c.ssm_refresh_seconds, AsInt(v, key, 5, 86'400));
+  } else if (key == "ingest.s3.enabled") {
+    ASSIGN_OR_RETURN(c.s3_enabled, AsBool(v, key));
+  } else if (key == "ingest.s3.bucket") {
+    ASSIGN_OR_RETURN(c.s3_bucket, AsString(v, key));
+  } else if (key == "ingest.s3.prefix") {
+    ASSIGN_OR_RETURN(c.s3_prefix, AsString(v, key));
+    if (!c.s3_prefix.empty() && c.s3_prefix[0] == '/') {
+      return Bad(v, key, "'" + c.s3_prefix + "' must not start with '/' (S3 keys do not)");
+    }
+  } else if (key == "ingest.s3.poll_seconds") {
+    ASSIGN_OR_RETURN(c.s3_poll_seconds, AsInt(v, key, 1, 3'600));
+  } else if (key == "ingest.s3.late_window_hours") {
+    ASSIGN_OR_RETURN(c.s3_late_window_hours, AsInt(v, key, 1, 720));
+  } else if (key == "ingest.cloudwatch.enabled") {
+    ASSIGN_OR_RETURN(c.cloudwatch_enabled, AsBool(v, key));
+  } else if (key == "ingest.cloudwatch.log_group") {
+    ASSIGN_OR_RETURN(c.cloudwatch_log_group, AsString(v, key));
+  } else if (key == "ingest.cloudwatch.poll_seconds") {
+    ASSIGN_OR_RETURN(c.cloudwatch_poll_seconds, AsInt(v, key, 1, 3'600));
+  } else if (key == "ingest.cloudwatch.settle_seconds") {
+    ASSIGN_OR_RETURN(c.cloudwatch_settle_seconds, AsInt(v, key, 0, 3'600));
   } else if (key == "enforce.mode") {
     ASSIGN_OR_RETURN(c.enforce_mode, AsString(v, key));
     if (c.enforce_mode != "log" && c.enforce_mode != "webhook" && c.enforce_mode != "iam") {
@@ -713,6 +754,15 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
                            std::to_string(config.defaults.warn_percent) + ")");
   }
   RETURN_IF_ERROR(config.defaults.Validate().WithContext(std::string(origin) + ": defaults"));
+  if (config.s3_enabled && (config.s3_bucket.empty() || config.s3_prefix.empty())) {
+    return InvalidArgument(std::string(origin) +
+                           ": ingest.s3.enabled needs ingest.s3.bucket and ingest.s3.prefix "
+                           "(AWSLogs/<account>/BedrockModelInvocationLogs/<region>/)");
+  }
+  if (config.cloudwatch_enabled && config.cloudwatch_log_group.empty()) {
+    return InvalidArgument(std::string(origin) +
+                           ": ingest.cloudwatch.enabled needs ingest.cloudwatch.log_group");
+  }
   return config;
 }
 

@@ -115,9 +115,20 @@ struct Config {
   int64_t outbox_max_backoff_ms = 300'000;
   // [ssm]: budget defaults from SSM Parameter Store (serve), over the file and the environment
   bool ssm_enabled = false;
+  bool s3_enabled = false;          // [ingest.s3] enabled (with the ssm flag: no padding)
+  bool cloudwatch_enabled = false;  // [ingest.cloudwatch] enabled
   std::string ssm_prefix = "/bedrock-budgeteer";
   std::string ssm_environment = "production";
   int64_t ssm_refresh_seconds = 60;
+  // [ingest.s3]: poll Bedrock invocation-log objects in S3 (serve)
+  std::string s3_bucket;
+  std::string s3_prefix;  // "AWSLogs/<account>/BedrockModelInvocationLogs/<region>/"
+  int64_t s3_poll_seconds = 30;
+  int64_t s3_late_window_hours = 24;
+  // [ingest.cloudwatch]: poll the invocation-log group in CloudWatch Logs (serve)
+  std::string cloudwatch_log_group;
+  int64_t cloudwatch_poll_seconds = 10;
+  int64_t cloudwatch_settle_seconds = 60;
 };
 
 // One documented key.

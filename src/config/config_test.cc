@@ -242,6 +242,30 @@ send_to_owner = false
   EXPECT_NE(typo.status().message().find("notify.ses[1].smtp_url"), std::string::npos);
 }
 
+TEST(ConfigTest, PollersNeedTheirBucketPrefixAndGroup) {
+  auto c = ParseConfig(
+      "[ingest.s3]\nenabled = true\nbucket = \"logs\"\n"
+      "prefix = \"AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/\"\n"
+      "[ingest.cloudwatch]\nenabled = true\nlog_group = \"/aws/bedrock/modelinvocations\"\n",
+      "p.toml", FakeEnv({{"BUDGETEER_INGEST_S3_POLL_SECONDS", "5"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->s3_enabled && c->cloudwatch_enabled);
+  EXPECT_EQ(c->s3_poll_seconds, 5);
+  EXPECT_EQ(c->s3_late_window_hours, 24);
+  EXPECT_EQ(c->cloudwatch_poll_seconds, 10);
+  EXPECT_EQ(c->cloudwatch_settle_seconds, 60);
+  auto no_prefix =
+      ParseConfig("[ingest.s3]\nenabled = true\nbucket = \"logs\"\n", "p.toml", FakeEnv({}));
+  ASSERT_FALSE(no_prefix.ok());
+  EXPECT_NE(no_prefix.status().message().find("ingest.s3.prefix"), std::string::npos);
+  auto no_group =
+      ParseConfig("", "p.toml", FakeEnv({{"BUDGETEER_INGEST_CLOUDWATCH_ENABLED", "true"}}));
+  ASSERT_FALSE(no_group.ok());
+  EXPECT_NE(no_group.status().message().find("ingest.cloudwatch.log_group"), std::string::npos);
+  auto slash = ParseConfig("[ingest.s3]\nprefix = \"/AWSLogs/\"\n", "p.toml", FakeEnv({}));
+  EXPECT_FALSE(slash.ok());
+}
+
 TEST(ConfigTest, EveryKeyIsDocumented) {
   std::ifstream in(std::string(BUDGETEER_SOURCE_DIR) + "/docs/configuration.md");
   ASSERT_TRUE(in) << "docs/configuration.md is missing";
