@@ -2,10 +2,15 @@
 // `budgeteer serve` with enforce.mode = "iam" and an SNS topic channel, pointed at moto with
 // AWS_ENDPOINT_URL and test credentials. A principal driven over budget through POST /v1/usage
 // gets the deny policy on its IAM user once the grace period ends (and the topic gets the
-// notifications); a forced restore deletes it. A principal whose IAM user does not exist ends as
-// a dead action with an operator alert. Skipped without moto_server, unless CI=true.
+// notifications); a reset of its spend deletes it, and so does a forced restore after a second
+// suspension. The policy is read back with the AWS CLI (botocore's own signer and parser), not
+// only with our client. A principal whose IAM user does not exist ends as a dead action with an
+// operator alert. Skipped without moto_server (or the AWS CLI), unless CI=true.
 #include <gtest/gtest.h>
+#include <stdio.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +55,10 @@ class AwsE2E : public ServeFixture {
         FAIL() << "moto_server is not on PATH, and CI=true requires this test to run";
       }
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
+    }
+    if (std::system("aws --version >/dev/null 2>&1") != 0) {  // NOLINT(cert-env33-c)
+      if (aws::testing::MotoRequired()) FAIL() << "the AWS CLI (aws) is not on PATH";
+      GTEST_SKIP() << "the AWS CLI (aws) is not on PATH";
     }
     auto moto = aws::testing::MotoServer::Start(3);
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
@@ -139,6 +148,44 @@ topic_arn = ")" +
     return aws::XmlText(reply, "PolicyDocument").value_or("");
   }
 
+  // Runs `aws <args>` against moto with the service's keys (inherited from the environment set
+  // in SetUp); returns its exit code, stdout in `out`.
+  int AwsCli(const std::string& args, std::string* out) {
+    const std::string command = "aws --endpoint-url " + moto_->url() +
+                                " --region us-east-1 --output text " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");  // NOLINT(cert-env33-c): test-only, fixed command
+    if (pipe == nullptr) return -1;
+    std::array<char, 4096> buffer{};
+    out->clear();
+    size_t n = 0;
+    while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out->append(buffer.data(), n);
+    const int status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The suspension policy on `user` as the AWS CLI sees it: "<Effect> <actions...>" of its one
+  // statement, or "NoSuchEntity" when there is none.
+  std::string CliSuspensionPolicy(const std::string& user) {
+    std::string out;
+    const int rc = AwsCli("iam get-user-policy --user-name " + user +
+                              " --policy-name BedrockBudgeteerSuspension --query "
+                              "'[PolicyDocument.Statement[0].Effect, "
+                              "join(`,`, PolicyDocument.Statement[0].Action)]'",
+                          &out);
+    if (rc != 0) return out.find("NoSuchEntity") != std::string::npos ? "NoSuchEntity" : out;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }
+
+  // What CliSuspensionPolicy must print while the user is suspended.
+  static std::string ExpectedCliPolicy() {
+    std::string actions;
+    for (std::string_view a : DeniedBedrockActions()) {
+      actions += (actions.empty() ? "" : ",") + std::string(a);
+    }
+    return "Deny\t" + actions;
+  }
+
   // The names of the role's inline policies.
   std::vector<std::string> RolePolicies(const std::string& role) {
     auto reply = AwsApi(aws::kIam, credentials_.get())
@@ -151,11 +198,15 @@ topic_arn = ")" +
 
   // Spends $1.25 of the $1 default (5M input tokens of Claude 3 Haiku) for the IAM user `user`;
   // Spend() does the same (or `input_tokens` at $0.25 per million) for any caller ARN.
-  void DriveOverBudget(const std::string& user) { Spend("arn:aws:iam::123456789012:user/" + user); }
-  void Spend(const std::string& arn, int64_t input_tokens = 5'000'000) {
+  // `round` makes the request ids of a second drive distinct.
+  void DriveOverBudget(const std::string& user, int round = 0) {
+    Spend("arn:aws:iam::123456789012:user/" + user, 5'000'000, round);
+  }
+  void Spend(const std::string& arn, int64_t input_tokens = 5'000'000, int round = 0) {
     const std::string now = SystemClock().Now().PlusSeconds(-30).ToRfc3339();
     const std::string body =
-        R"([{"request_id":"over-)" + arn + R"(","timestamp":")" + now + R"(","principal":")" + arn +
+        R"([{"request_id":"over-)" + std::to_string(round) + "-" + arn + R"(","timestamp":")" +
+        now + R"(","principal":")" + arn +
         R"(","model_id":"anthropic.claude-3-haiku-20240307-v1:0","region":"us-east-1",)"
         R"("input_tokens":)" +
         std::to_string(input_tokens) + R"(,"output_tokens":0}])";
@@ -182,8 +233,8 @@ topic_arn = ")" +
   std::unique_ptr<aws::CredentialsProvider> credentials_;
 };
 
-TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAForcedRestoreRemovesIt) {
-  EXPECT_EQ(SuspensionPolicy(kUser).status().code(), Code::kNotFound);
+TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAResetOrAForcedRestoreRemovesIt) {
+  EXPECT_EQ(CliSuspensionPolicy(kUser), "NoSuchEntity");
   DriveOverBudget(kUser);
   // Grace (1 s) ends, the scheduler suspends, the dispatcher calls IAM.
   Result<std::string> policy = NotFound("not yet");
@@ -196,17 +247,32 @@ TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAForcedRestoreRemovesIt) {
       << policy.status().ToString() << "\n"
       << ServerLog();
   EXPECT_EQ(PercentDecode(*policy), DenyPolicyDocument(""));
-  int status = 0;
-  const std::string budget =
-      Get(std::string("/v1/budgets/") + kAccount + ":" + kUser, "v1ewer-token", &status);
-  EXPECT_EQ(JsonValue(budget, "status"), "suspended") << budget;
+  EXPECT_EQ(CliSuspensionPolicy(kUser), ExpectedCliPolicy());
+  const std::string path = std::string("/v1/budgets/") + kAccount + ":" + kUser;
+  EXPECT_EQ(JsonValue(Get(path, "v1ewer-token"), "status"), "suspended");
 
-  auto res = Client().Post(std::string("/v1/budgets/") + kAccount + ":" + kUser + "/restore",
-                           {{"Authorization", "Bearer adm1n-token"}}, R"({"force": true})",
+  // A reset of the spend restores access at once: the policy goes.
+  auto res = Client().Post(path + "/reset", {{"Authorization", "Bearer adm1n-token"}}, "{}",
                            "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
-  ASSERT_TRUE(WaitUntil([&] { return SuspensionPolicy(kUser).status().code() == Code::kNotFound; },
+  ASSERT_TRUE(WaitUntil([&] { return CliSuspensionPolicy(kUser) == "NoSuchEntity"; },
+                        std::chrono::seconds(30)))
+      << CliSuspensionPolicy(kUser) << "\n"
+      << ServerLog();
+  EXPECT_EQ(JsonValue(Get(path, "v1ewer-token"), "status"), "active");
+
+  // Over budget again: suspended again; a forced restore (still over budget) removes it too.
+  DriveOverBudget(kUser, 1);
+  ASSERT_TRUE(WaitUntil([&] { return CliSuspensionPolicy(kUser) == ExpectedCliPolicy(); },
+                        std::chrono::seconds(30)))
+      << CliSuspensionPolicy(kUser) << "\n"
+      << ServerLog();
+  res = Client().Post(path + "/restore", {{"Authorization", "Bearer adm1n-token"}},
+                      R"({"force": true})", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  ASSERT_TRUE(WaitUntil([&] { return CliSuspensionPolicy(kUser) == "NoSuchEntity"; },
                         std::chrono::seconds(30)))
       << ServerLog();
 
@@ -214,8 +280,8 @@ TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAForcedRestoreRemovesIt) {
   ASSERT_TRUE(WaitUntil(
       [&] {
         const std::string outbox = Get("/v1/outbox", "v1ewer-token");
-        return Count(outbox, R"("channel":"enforce:iam")") == 2 &&
-               Count(outbox, R"("status":"delivered","attempts":1,)") >= 2 &&
+        return Count(outbox, R"("channel":"enforce:iam")") == 4 &&
+               Count(outbox, R"("status":"delivered","attempts":1,)") >= 4 &&
                outbox.find(R"("status":"pending")") == std::string::npos;
       },
       std::chrono::seconds(30)))
