@@ -18,7 +18,7 @@ WEB_DEBS := chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps deps-web configure build test test-web bench run lint format tidy clean
+.PHONY: deps deps-web configure build test test-web test-asan test-tsan bench run lint format tidy clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do \
@@ -57,6 +57,29 @@ test: build
 test-web: deps-web build
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	cd web && BUDGETEER_BINARY=$(abspath $(BUILD))/budgeteer npm test
+
+# Sanitizers (docs/reliability.md#sanitizers). Own build dirs, benchmarks off; a finding in any
+# process, test or spawned `budgeteer`, fails the target (scripts/sanitized-ctest.sh).
+# test-asan: the whole ctest suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DBUDGETEER_SANITIZE=address,undefined -DBUDGETEER_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	scripts/sanitized-ctest.sh build-asan address -j $(JOBS)
+
+# test-tsan: under ThreadSanitizer, the test binaries whose code runs threads: the engine
+# (engine, dispatcher, outbox, two writers), the ledger, the notifiers against live receivers,
+# the pollers, and every end-to-end test of `budgeteer serve` (HTTP server, scheduler, dispatcher,
+# pollers, SSM refresh threads; crash_replay). Selected by label (= binary name).
+TSAN_TESTS := engine_test store_sqlite_test actions_test server_test sources_test \
+  sources_moto_test serve_e2e_test serve_outbox_e2e_test dashboard_e2e_test pollers_e2e_test \
+  aws_e2e_test ssm_e2e_test crash_replay_test
+test-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DBUDGETEER_SANITIZE=thread -DBUDGETEER_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS) --target budgeteer $(TSAN_TESTS)
+	scripts/sanitized-ctest.sh build-tsan thread -j $(JOBS) \
+	  -L '^($(subst $(eval) ,|,$(strip $(TSAN_TESTS))))$$'
 
 bench: build
 	bench/run.sh $(BUILD)
