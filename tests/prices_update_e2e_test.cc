@@ -1,14 +1,17 @@
 // End to end: `budgeteer prices update` from offer files and from the Price List API (a fake,
 // signature-checking endpoint), then `prices show` / `prices list` / `ingest` with the new
-// catalog, config overrides still on top, and refusals that leave the catalog untouched.
+// catalog, config overrides still on top, and refusals that leave the catalog untouched; a
+// running `serve` on the same ledger picks the new catalog up without a restart.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "core/clock.h"
 #include "pricing/testing/fake_price_list_server.h"
 #include "tests/cli_harness.h"
+#include "tests/serve_fixture.h"
 
 namespace budgeteer::testing {
 namespace {
@@ -122,6 +125,63 @@ TEST_F(PricesUpdateE2E, DryRunStoresNothing) {
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("0.22"), std::string::npos);
   EXPECT_FALSE(Stored());
+}
+
+class PricesUpdateServeE2E : public ServeFixture {
+ protected:
+  std::string ConfigToml() override {
+    return "[auth]\nadmin_tokens = [\"alice:adm1n-token\"]\n"
+           "[ingest.firehose]\naccess_key = \"" +
+           std::string(kAccessKey) + "\"\n[defaults]\ndefault_user_budget_usd = 100\n";
+  }
+  // 1M input tokens of Llama 3 8B, a minute ago (the server runs on the system clock).
+  bool IngestLlama(const std::string& id) {
+    LogRecord r;
+    r.request_id = id;
+    r.model = "meta.llama3-8b-instruct-v1:0";
+    r.input = 1'000'000;
+    r.timestamp = SystemClock().Now().PlusSeconds(-60).ToRfc3339();
+    auto res = PostFirehose(Delivery(id, {r.Json()}));
+    return res && res->status == 200;
+  }
+  std::string Spent() {
+    return JsonValue(Get("/v1/budgets/111122223333:BedrockAPIKey-abc", "adm1n-token"), "spent_usd");
+  }
+};
+
+TEST_F(PricesUpdateServeE2E, ARunningServicePricesNewRecordsWithTheUpdatedCatalog) {
+  ASSERT_TRUE(IngestLlama("before"));
+  EXPECT_EQ(Spent(), "0.3");
+  const std::string built_in = JsonValue(Get("/v1/prices", "adm1n-token"), "version");
+
+  RunResult update =
+      h_.Run({"prices", "update", "--partial", "--offer-file", Offer("AmazonBedrock.json"),
+              Offer("AmazonBedrockFoundationModels.json"), Offer("AmazonBedrockService.json")});
+  ASSERT_EQ(update.exit_code, 0) << update.err << update.out;
+  // The scheduler looks at the stored catalog every 5 s.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return JsonValue(Get("/v1/prices", "adm1n-token"), "version") == "pricelist-20261121090000";
+      },
+      std::chrono::seconds(20)))
+      << ServerLog();
+  // Usage already applied keeps its cost; new records are priced at the new rate (0.22).
+  ASSERT_TRUE(IngestLlama("after"));
+  EXPECT_EQ(Spent(), "0.52");
+  const std::string audit = Get("/v1/audit", "adm1n-token");
+  EXPECT_NE(audit.find("catalog_changed"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(built_in), std::string::npos) << audit;
+  EXPECT_NE(ServerLog().find("prices: catalog pricelist-20261121090000"), std::string::npos)
+      << ServerLog();
+
+  // A catalog that does not load is reported, and the one in force stays.
+  h_.Write("ledger.db.prices.toml", "not a catalog");
+  ASSERT_TRUE(WaitUntil([&] { return ServerLog().find("prices: keeping") != std::string::npos; },
+                        std::chrono::seconds(20)))
+      << ServerLog();
+  EXPECT_EQ(JsonValue(Get("/v1/prices", "adm1n-token"), "version"), "pricelist-20261121090000");
+  ASSERT_TRUE(IngestLlama("after-garbage"));
+  EXPECT_EQ(Spent(), "0.74");
 }
 
 // The child `budgeteer` inherits this process's environment: the fake endpoint and the test

@@ -76,6 +76,16 @@ std::string ActorName() {
 
 std::string UpdatedCatalogPath(const std::string& db_path) { return db_path + ".prices.toml"; }
 
+std::string WatchedCatalogPath(const Config& config, const std::string& db_path) {
+  return config.catalog_file.empty() ? UpdatedCatalogPath(db_path) : config.catalog_file;
+}
+
+Result<PriceCatalog> LoadActiveCatalog(const Config& config, const std::string& db_path,
+                                       std::string& origin) {
+  ASSIGN_OR_RETURN(PriceCatalog base, LoadBaseCatalog(config, db_path, origin));
+  return ApplyConfigOverrides(std::move(base), config);
+}
+
 Result<std::unique_ptr<App>> BuildApp(const GlobalOptions& options, bool with_ledger) {
   auto app = std::make_unique<App>();
   ASSIGN_OR_RETURN(app->config, LoadConfig(options.config_file, ProcessEnv()));

@@ -23,6 +23,14 @@ struct GlobalOptions {
 // `serve` using that ledger load it (see docs/pricing.md).
 std::string UpdatedCatalogPath(const std::string& db_path);
 
+// The file a running service watches for a new catalog: pricing.catalog_file when set, else
+// the one `prices update` stores next to the ledger (which may not exist yet).
+std::string WatchedCatalogPath(const Config& config, const std::string& db_path);
+
+// The active catalog as BuildApp loads it: the base catalog with the config's overrides on top.
+Result<PriceCatalog> LoadActiveCatalog(const Config& config, const std::string& db_path,
+                                       std::string& origin);
+
 struct App {
   Config config;
   std::string db_path;  // resolved even when the ledger is not opened

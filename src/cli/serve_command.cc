@@ -1,6 +1,7 @@
 // `budgeteer serve`: the HTTP server, the scheduler (grace deadlines and period ends acted on
 // within a second; roll-ups in the background) and graceful shutdown on SIGTERM/SIGINT.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -165,6 +166,56 @@ void RollUpInSlices(Engine& engine, std::mutex& engine_mu) {
   }
 }
 
+// Picks up a new price catalog while the service runs: when the watched file (see
+// WatchedCatalogPath) changes, appears or goes, the active catalog is loaded again and swapped
+// into the engine (audited catalog_changed). A catalog that does not load is reported once and
+// the one in force stays. Every catalog ever in force is kept: readers may still hold one.
+// Called from the scheduler thread only.
+class CatalogWatcher {
+ public:
+  explicit CatalogWatcher(App& app)
+      : app_(app), path_(WatchedCatalogPath(app.config, app.db_path)), seen_(Signature()) {}
+
+  void Check(std::mutex& engine_mu) {
+    const std::string now = Signature();
+    if (now == seen_) return;
+    seen_ = now;
+    std::string origin;
+    auto catalog = LoadActiveCatalog(app_.config, app_.db_path, origin);
+    if (!catalog.ok()) {
+      std::cerr << "prices: keeping catalog " << app_.engine->catalog().version()
+                << " in force: " << catalog.status().message() << '\n';
+      return;
+    }
+    in_force_.push_back(std::make_unique<PriceCatalog>(std::move(*catalog)));
+    Status st;
+    {
+      std::lock_guard<std::mutex> lock(engine_mu);
+      st = app_.engine->SetCatalog(*in_force_.back(), "prices:" + origin);
+    }
+    if (!st.ok()) {
+      std::cerr << "prices: keeping the catalog in force: " << st.message() << '\n';
+      return;
+    }
+    std::cerr << "prices: catalog " << in_force_.back()->version() << " (" << origin
+              << ") in force for records applied from now on (audited)\n";
+  }
+
+ private:
+  // Size, modification time and inode; empty when the file is absent.
+  std::string Signature() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return "";
+    return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+  }
+
+  App& app_;
+  std::string path_;
+  std::string seen_;
+  std::vector<std::unique_ptr<PriceCatalog>> in_force_;
+};
+
 }  // namespace
 
 int RunServe(App& app, const std::string& listen_override, bool demo) {
@@ -258,6 +309,7 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
+  CatalogWatcher catalog_watcher(app);
   std::thread scheduler([&] {
     int ticks = 0;
     std::unique_lock<std::mutex> lock(stop_mu);
@@ -277,7 +329,10 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
       }
       // Roll-ups every 5 s: the engine sums the rows it applies in memory and writes them in
       // one short transaction (fewer, larger writes); after a restart it scans in slices.
-      if (++ticks % 5 == 0) RollUpInSlices(*app.engine, engine_mu);
+      if (++ticks % 5 == 0) {
+        RollUpInSlices(*app.engine, engine_mu);
+        catalog_watcher.Check(engine_mu);
+      }
       lock.lock();
       stop_cv.wait_for(lock,
                        std::chrono::milliseconds(1000 - app.clock->Now().unix_millis() % 1000),

@@ -109,7 +109,7 @@ void WriteSettings(JsonWriter& w, const BudgetSettings& s) {
 Engine::Engine(LedgerStore& store, const PriceCatalog& catalog, EngineOptions options,
                const Clock& clock)
     : store_(store),
-      catalog_(catalog),
+      catalog_(&catalog),
       unknown_rule_(options.unknown_model ? *options.unknown_model
                                           : UnknownModelRule::FromCatalog(catalog)),
       options_(std::move(options)),
@@ -225,7 +225,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         touched.push_back(&p);
       }
 
-      const PricedUsage priced = PriceUsage(catalog_, unknown_rule_, r);
+      const PricedUsage priced = PriceUsage(*catalog_.load(), unknown_rule_, r);
       UsageRow row;
       row.request_id = r.request_id.str();
       row.timestamp = r.timestamp;
@@ -516,6 +516,30 @@ Status Engine::ApplyDefaultsIfChanged(const std::string& actor) {
     }
     return txn.SetMeta(kDefaultsMetaKey, current);
   });
+}
+
+Status Engine::SetCatalog(const PriceCatalog& catalog, const std::string& actor) {
+  const PriceCatalog& before = *catalog_.load();
+  JsonWriter w;
+  w.BeginObject()
+      .Key("before")
+      .BeginObject()
+      .Field("version", before.version())
+      .Field("effective_date", before.effective_date())
+      .EndObject()
+      .Key("after")
+      .BeginObject()
+      .Field("version", catalog.version())
+      .Field("effective_date", catalog.effective_date())
+      .Field("models", static_cast<int64_t>(catalog.models().size()))
+      .EndObject()
+      .EndObject();
+  RETURN_IF_ERROR(store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
+    return AuditEvent(txn, clock_.Now(), std::nullopt, actor, "catalog_changed", w.Take());
+  }));
+  catalog_.store(&catalog);
+  if (!options_.unknown_model) unknown_rule_ = UnknownModelRule::FromCatalog(catalog);
+  return Status::Ok();
 }
 
 Result<PrincipalRow> Engine::FindPrincipal(const std::string& principal) {

@@ -9,6 +9,7 @@
 // Thread-safety: not thread-safe; one thread (or a caller-held mutex) drives an Engine.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -142,7 +143,13 @@ class Engine {
   Result<PrincipalRow> FindPrincipal(const std::string& principal);
 
   const BudgetSettings& defaults() const { return options_.defaults; }
-  const PriceCatalog& catalog() const { return catalog_; }
+  const PriceCatalog& catalog() const { return *catalog_.load(); }
+  // Replaces the price catalog at run time (`prices update` stored a new one): records applied
+  // from now on are priced with it, usage already applied keeps its cost. The unknown-model
+  // rule follows the new catalog unless the options fixed it. Audited (catalog_changed) with
+  // `actor`. `catalog` must outlive the engine; readers of catalog() may still hold the old one,
+  // so the caller keeps that alive too.
+  Status SetCatalog(const PriceCatalog& catalog, const std::string& actor);
   size_t dedup_entries() const { return seen_.size(); }
   size_t dedup_memory_bytes() const { return seen_.memory_bytes(); }
 
@@ -163,7 +170,7 @@ class Engine {
   Result<BudgetView> Mutate(const std::string& principal, const std::string& actor, Fn&& fn);
 
   LedgerStore& store_;
-  const PriceCatalog& catalog_;
+  std::atomic<const PriceCatalog*> catalog_;  // swapped by SetCatalog; read without the lock
   UnknownModelRule unknown_rule_;
   EngineOptions options_;
   const Clock& clock_;
