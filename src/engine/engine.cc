@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -146,8 +147,17 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
   RollupBuffer batch_rollup;  // this batch's rows, for the pending roll-up once committed
   int64_t first_id = 0;
   int64_t appended = 0;
+  // How many principals this batch may create under the new-principal cap.
+  while (!created_ms_.empty() && created_ms_.front() <= now.unix_millis() - 60'000) {
+    created_ms_.pop_front();
+  }
+  const int64_t may_create = new_principal_cap_ > 0
+                                 ? new_principal_cap_ - static_cast<int64_t>(created_ms_.size())
+                                 : std::numeric_limits<int64_t>::max();
+  int64_t created = 0;
   Status st = store_.WriteTransaction([&](LedgerTxn& txn) -> Status {
     outcome = BatchOutcome();
+    created = 0;
     touched.clear();
     batch_rollup.Clear();
     first_id = 0;
@@ -185,7 +195,6 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         outcome.rejected.push_back({i, key.status().message()});
         continue;
       }
-      seen_.Insert(id_key);
       // The principal: from the cache, from the ledger, or new (zero-touch, default budget).
       auto it = principals_.find(*key);
       if (it == principals_.end()) {
@@ -193,7 +202,12 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         ASSIGN_OR_RETURN(std::optional<PrincipalRow> found, txn.FindPrincipal(*key));
         if (found) {
           c.row = std::move(*found);
+        } else if (created >= may_create) {
+          // Over the new-principal cap: not applied, its id not remembered; sent again later.
+          outcome.deferred_indices.push_back(i);
+          continue;
         } else {
+          ++created;
           c.row.key = *key;
           c.row.created_at = now;
           c.row.last_seen = r.timestamp;
@@ -213,6 +227,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
         c.settings = SettingsOf(c.row);
         it = principals_.emplace(*key, std::move(c)).first;
       }
+      seen_.Insert(id_key);
       CachedPrincipal& p = it->second;
       if (p.batch != batch_id) {
         // First touch in this batch: act on anything time changed before applying new usage
@@ -336,6 +351,8 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     return st;
   }
   if (appended > 0) NotePendingRollup(first_id, appended, std::move(batch_rollup));
+  if (new_principal_cap_ > 0)
+    created_ms_.insert(created_ms_.end(), static_cast<size_t>(created), now.unix_millis());
   return outcome;
 }
 

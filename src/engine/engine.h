@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -53,6 +54,10 @@ struct BatchOutcome {
   Money cost;            // total cost of the applied records
   std::vector<BatchRejection> rejected;
   std::vector<size_t> duplicate_indices;  // positions of the duplicates in the batch
+  // Records not applied because they would have created more new principals than the cap
+  // allows (SetNewPrincipalCap): nothing of them was recorded, not even their request id, so
+  // the same records sent again later are applied then. Positions in the batch.
+  std::vector<size_t> deferred_indices;
   int64_t transitions = 0;
 };
 
@@ -101,6 +106,15 @@ class Engine {
   // Applies a batch of records in one transaction: all of it, or (on a ledger failure)
   // nothing. Bad records are rejected individually and do not affect the others.
   Result<BatchOutcome> ApplyBatch(const std::vector<UsageRecord>& records, std::string_view source);
+
+  // Caps the principals ApplyBatch creates (first sightings of an identity) to `per_minute` in
+  // any 60 s of the clock; 0 (the default) means no cap. Beyond it, records of identities not
+  // yet in the ledger are deferred (BatchOutcome::deferred_indices), while records of known
+  // principals are applied as usual: a flood of fresh identities (random role-session or API
+  // key names) can neither grow the ledger and the principal cache without bound nor crowd out
+  // known callers, and no money is dropped, as long as the producer sends deferred records
+  // again (Firehose retries a delivery that was not acknowledged).
+  void SetNewPrincipalCap(int64_t per_minute) { new_principal_cap_ = per_minute; }
 
   // Acts on grace deadlines and period ends due at the clock's now.
   Result<TickOutcome> Tick();
@@ -204,6 +218,10 @@ class Engine {
   };
   std::unordered_map<PrincipalKey, CachedPrincipal, PrincipalKeyHash> principals_;
   uint64_t batch_counter_ = 0;
+  // The new-principal cap (0: none) and the creation times (unix ms) of the principals created
+  // within the last minute, oldest first (at most new_principal_cap_ entries).
+  int64_t new_principal_cap_ = 0;
+  std::deque<int64_t> created_ms_;
 };
 
 }  // namespace budgeteer

@@ -373,5 +373,70 @@ TEST_F(EngineTest, DefaultsSetAtRunTimeApplyAndAreAudited) {
   EXPECT_EQ(engine_->defaults().warn_percent, 70);
 }
 
+TEST_F(EngineTest, NewPrincipalCapDefersFreshIdentitiesAndLosesNothing) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  Apply({Haiku("known-0", 1'000'000, kKey, at)});  // an existing principal ($0.25)
+  engine_->SetNewPrincipalCap(2);
+  // One batch: the known key and five fresh API keys (two records for the first of them).
+  std::vector<UsageRecord> batch = {Haiku("known-1", 1'000'000, kKey, at)};
+  std::vector<std::string> callers;
+  for (int i = 0; i < 5; ++i) {
+    callers.push_back("arn:aws:iam::111122223333:user/BedrockAPIKey-fresh" + std::to_string(i));
+  }
+  for (int i = 0; i < 5; ++i) {
+    batch.push_back(
+        Haiku("fresh-" + std::to_string(i), 400'000, callers[static_cast<size_t>(i)].c_str(), at));
+  }
+  batch.push_back(Haiku("fresh-0b", 400'000, callers[0].c_str(), at));
+
+  BatchOutcome o = Apply(batch);
+  EXPECT_EQ(o.applied, 4);  // known-1, fresh-0, fresh-0b, fresh-1
+  EXPECT_EQ(o.deferred_indices, (std::vector<size_t>{3, 4, 5}));
+  EXPECT_EQ(o.cost, Usd("0.55"));
+  auto budgets = engine_->ListBudgets();
+  ASSERT_TRUE(budgets.ok());
+  EXPECT_EQ(budgets->size(), 3U);
+
+  // The producer sends the whole batch again within the minute: nothing new is created, the
+  // applied records are duplicates, the rest is still deferred.
+  clock_.Advance(30);
+  o = Apply(batch);
+  EXPECT_EQ(o.applied, 0);
+  EXPECT_EQ(o.duplicates, 4);
+  EXPECT_EQ(o.deferred_indices.size(), 3U);
+
+  // A minute after the first creations, two more fit; then the last one.
+  clock_.Advance(31);
+  o = Apply(batch);
+  EXPECT_EQ(o.applied, 2);
+  EXPECT_EQ(o.deferred_indices, (std::vector<size_t>{5}));
+  clock_.Advance(60);
+  o = Apply(batch);
+  EXPECT_EQ(o.applied, 1);
+  EXPECT_TRUE(o.deferred_indices.empty());
+
+  // Every record counted exactly once: $0.50 for the known key, $0.10 per fresh record.
+  EXPECT_EQ(Show("BedrockAPIKey-abc").row.state.spent, Usd("0.5"));
+  EXPECT_EQ(Show("BedrockAPIKey-fresh0").row.state.spent, Usd("0.2"));
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_EQ(Show("BedrockAPIKey-fresh" + std::to_string(i)).row.state.spent, Usd("0.1"));
+  }
+}
+
+TEST_F(EngineTest, NoNewPrincipalCapByDefault) {
+  const Timestamp at = T("2026-03-01T11:00:00Z");
+  options_.identity.per_session_roles = {"Team"};
+  Reopen();  // per-session budgets for the Team role, no cap
+  std::vector<UsageRecord> batch;
+  for (int i = 0; i < 50; ++i) {
+    const std::string caller =
+        "arn:aws:sts::111122223333:assumed-role/Team/session-" + std::to_string(i);
+    batch.push_back(Haiku("s-" + std::to_string(i), 10, caller.c_str(), at));
+  }
+  BatchOutcome o = Apply(batch);
+  EXPECT_EQ(o.applied, 50);
+  EXPECT_TRUE(o.deferred_indices.empty());
+}
+
 }  // namespace
 }  // namespace budgeteer
