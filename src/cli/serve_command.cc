@@ -228,6 +228,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
 
   Status st = app.engine->ApplyDefaultsIfChanged("system");
   if (!st.ok()) return PrintError(st);
+  // Only the service caps first sightings: an operator's `ingest` of a file is trusted input.
+  app.engine->SetNewPrincipalCap(app.config.max_new_principals_per_minute);
 
   // Budget defaults from SSM Parameter Store: read once now (a bad parameter stops the start,
   // naming it), then again every ssm.refresh_seconds by the thread below.

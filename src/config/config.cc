@@ -37,6 +37,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"identity.per_session_roles", "string list", "[]",
        "Roles whose sessions get one budget each (globs with '*', e.g. \"AWSReservedSSO_*\"). "
        "Other roles are one principal per role."},
+      {"identity.max_new_principals_per_minute", "integer", "1000",
+       "`serve` creates at most this many principals (identities seen for the first time) in any "
+       "minute; records that would create more are deferred: Firehose gets 429 and sends the "
+       "delivery again, POST /v1/usage answers 429, the pollers read them again; known "
+       "principals are not held up. 0 turns the cap off."},
       {"ingest.dedup_window_hours", "integer", "168",
        "How long a Bedrock requestId is remembered to drop duplicates (at least 48)."},
       {"ingest.max_future_skew_seconds", "integer", "300",
@@ -234,6 +239,8 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     }
   } else if (key == "identity.per_session_roles") {
     c.identity.per_session_roles = v.items;
+  } else if (key == "identity.max_new_principals_per_minute") {
+    ASSIGN_OR_RETURN(c.max_new_principals_per_minute, AsInt(v, key, 0, 10'000'000));
   } else if (key == "ingest.dedup_window_hours") {
     ASSIGN_OR_RETURN(c.dedup_window_hours, AsInt(v, key, 48, int64_t{24} * 3660));
   } else if (key == "ingest.max_future_skew_seconds") {

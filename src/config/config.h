@@ -79,6 +79,7 @@ struct Config {
   BudgetSettings defaults;
   // [identity]
   IdentityRules identity;
+  int64_t max_new_principals_per_minute = 1000;  // serve only; 0: no cap
   // [ingest]
   int64_t dedup_window_hours = 168;
   int64_t max_future_skew_seconds = 300;

@@ -643,7 +643,8 @@ struct HttpServer::Impl {
                                                 outcome.rejected.size()))
             .Field("applied", outcome.applied)
             .Field("duplicates", outcome.duplicates)
-            .Field("rejected", static_cast<int64_t>(sink.rejections.size()));
+            .Field("rejected", static_cast<int64_t>(sink.rejections.size()))
+            .Field("deferred", static_cast<int64_t>(outcome.deferred_indices.size()));
         w.Key("cost_usd").RawNumber(outcome.cost.ToUsd());
         w.Key("rejections").BeginArray();
         for (size_t i = 0; i < sink.rejections.size() && i < 1000; ++i) {
@@ -653,7 +654,9 @@ struct HttpServer::Impl {
               .EndObject();
         }
         w.EndArray().EndObject();
-        SendJson(res, 200, w.Take());
+        // Records deferred by identity.max_new_principals_per_minute: 429, send them again.
+        deps.metrics.CountDeferred("api", static_cast<int64_t>(outcome.deferred_indices.size()));
+        SendJson(res, outcome.deferred_indices.empty() ? 200 : 429, w.Take());
       });
     });
 

@@ -1,6 +1,7 @@
 #include "server/ingest_service.h"
 
 #include <chrono>
+#include <iostream>
 #include <vector>
 
 #include "util/constant_time.h"
@@ -82,7 +83,10 @@ void GroupCommit::Lead(std::unique_lock<std::mutex>& lock, const std::string& so
       for (size_t d : outcome->duplicate_indices) {
         if (d >= begin && d < ends[i]) ++o.duplicates;
       }
-      o.applied = count - o.rejected - o.duplicates;
+      for (size_t d : outcome->deferred_indices) {
+        if (d >= begin && d < ends[i]) ++o.deferred;
+      }
+      o.applied = count - o.rejected - o.duplicates - o.deferred;
     }
     batch[i]->done = true;
     begin = ends[i];
@@ -165,6 +169,21 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
     metrics_->CountRecords("firehose", outcome.applied, outcome.duplicates,
                            static_cast<int64_t>(sink.rejections.size()) + outcome.rejected);
+    metrics_->CountDeferred("firehose", outcome.deferred);
+  }
+  if (outcome.deferred > 0) {
+    const std::string message =
+        std::to_string(outcome.deferred) +
+        " records would create more new principals than identity.max_new_principals_per_minute "
+        "allows; the delivery's other records were applied; send it again later";
+    // Once a minute at most in the log: a flood must not fill the disk through the log either.
+    const int64_t now_ms = clock_.Now().unix_millis();
+    int64_t last = deferral_logged_ms_.load();
+    if (now_ms - last >= 60'000 && deferral_logged_ms_.compare_exchange_strong(last, now_ms)) {
+      std::cerr << "ingest: new-principal cap reached: " << message
+                << " (429; see budgeteer_records_total{outcome=\"deferred\"})\n";
+    }
+    return FirehoseError(429, delivery->request_id, message);
   }
   JsonWriter w;
   w.BeginObject()

@@ -3,6 +3,7 @@
 // Thread-safe: parsing runs on the caller's thread; the engine is used under `engine_mu`.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,7 @@ class GroupCommit {
     int64_t applied = 0;  // of this caller's records
     int64_t duplicates = 0;
     int64_t rejected = 0;
+    int64_t deferred = 0;  // over the new-principal cap: not applied, to be sent again
   };
   Outcome Apply(std::vector<UsageRecord> records, const std::string& source);
 
@@ -79,8 +81,11 @@ class IngestService {
 
   // Firehose contract: 200 with exactly {"requestId":<same>,"timestamp":<ms>} once the batch is
   // durably applied; 401 for a wrong key; 400 for a body that is not a delivery; 413 when the
-  // inflated body exceeds the limit; 503 (retryable) when the ledger is unavailable. Errors
-  // carry "errorMessage". A redelivery is applied once (records are de-duplicated).
+  // inflated body exceeds the limit; 503 (retryable) when the ledger is unavailable; 429
+  // (retryable) when some records would create more new principals than
+  // identity.max_new_principals_per_minute allows (the delivery's other records are applied,
+  // and the retry applies the rest once the minute has passed). Errors carry "errorMessage". A
+  // redelivery is applied once (records are de-duplicated).
   HttpReply Firehose(const FirehoseRequest& request);
   // The 413 reply for a delivery larger than server.max_body_bytes on the wire, or than
   // ingest.max_document_bytes once inflated (checked while it is read).
@@ -98,6 +103,7 @@ class IngestService {
   const ParseLimits limits_;
   Metrics* metrics_;
   GroupCommit group_;
+  std::atomic<int64_t> deferral_logged_ms_{0};  // when a deferral was last logged
 };
 
 }  // namespace budgeteer

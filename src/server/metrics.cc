@@ -71,6 +71,12 @@ void Metrics::CountRecords(std::string_view source, int64_t applied, int64_t dup
   }
 }
 
+void Metrics::CountDeferred(std::string_view source, int64_t deferred) {
+  if (deferred <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  records_[{std::string(source), "deferred"}] += deferred;
+}
+
 std::map<std::string, Metrics::SourceActivity> Metrics::Sources() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, SourceActivity> out;

@@ -30,6 +30,8 @@ class Metrics {
  public:
   // Also notes the wall-clock time records last came from `source` (see LastRecordBySource).
   void CountRecords(std::string_view source, int64_t applied, int64_t duplicates, int64_t rejected);
+  // Records deferred by the new-principal cap (identity.max_new_principals_per_minute).
+  void CountDeferred(std::string_view source, int64_t deferred);
   void ObserveHttp(std::string_view method, std::string_view route, int status, double seconds);
   // Time from a delivery's arrival to the committed policy decision its records caused.
   void ObserveDecision(double seconds);
