@@ -84,6 +84,17 @@ test-tsan: deps
 bench: build
 	bench/run.sh $(BUILD)
 
+# The crash-and-replay soak (docs/reliability.md): `serve` killed with SIGKILL at random moments
+# while Firehose deliveries and notifications are in flight, then checked to the nano-dollar.
+# Knobs (also from the environment): SOAK_SECONDS, SOAK_PRINCIPALS, SOAK_SEED,
+# SOAK_RECORDS_PER_DELIVERY, SOAK_DUPLICATE_PERCENT, SOAK_LATE_PERCENT, SOAK_KILL_EVERY_MS,
+# SOAK_GRACE_SECONDS, SOAK_EPOCH_DELIVERIES. `make test` runs a bounded version (~45 s).
+SOAK_SECONDS ?= 300
+SOAK_PRINCIPALS ?= 120
+.PHONY: soak
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_PRINCIPALS=$(SOAK_PRINCIPALS) $(BUILD)/tests/soak/soak_test
+
 # Ingest the bundled sample logs and print the budget table, then start the service with the
 # demo traffic replay (Ctrl-C stops it).
 run: build
