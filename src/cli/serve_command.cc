@@ -298,6 +298,7 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   HttpServer server(ServerDeps{*app.engine, *app.store, engine_mu, *app.clock, auth, ingest,
                                last_tick_ms, app.config.limits, metrics},
                     limits);
+  server.SetCorsOrigins(app.config.server_cors_origins);
   const std::string listen = listen_override.empty() ? app.config.server_listen : listen_override;
   auto port = server.Bind(listen);
   if (!port.ok()) return PrintError(port.status());

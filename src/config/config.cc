@@ -77,6 +77,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Largest request body accepted (413 beyond it)."},
       {"server.read_timeout_seconds", "integer", "30",
        "A client that sends nothing for this long is disconnected (slow-client guard)."},
+      {"server.cors_origins", "string list", "[]",
+       "Origins (\"https://host[:port]\", exactly as browsers send them) allowed to call the "
+       "API from another origin (CORS, preflight included). Empty: no CORS header is ever sent, "
+       "so browsers keep other sites' pages from reading the API."},
       {"auth.admin_tokens", "string list", "[]",
        "Bearer tokens with the admin role; \"name:token\" names the actor in the audit."},
       {"auth.viewer_tokens", "string list", "[]",
@@ -289,6 +293,19 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.server_max_body_bytes, AsInt(v, key, 1024, int64_t{1} << 32));
   } else if (key == "server.read_timeout_seconds") {
     ASSIGN_OR_RETURN(c.server_read_timeout_seconds, AsInt(v, key, 1, 3600));
+  } else if (key == "server.cors_origins") {
+    for (const std::string& origin : v.items) {
+      const size_t scheme = origin.find("://");
+      const bool http = origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
+      if (!http || scheme + 3 >= origin.size() ||
+          origin.find_first_of("/*?# ", scheme + 3) != std::string::npos) {
+        return Bad(v, key,
+                   "'" + origin +
+                       "' is not an origin: write scheme://host[:port] exactly, e.g. "
+                       "\"https://dash.example.com\" (no path, no trailing slash, no wildcard)");
+      }
+    }
+    c.server_cors_origins = v.items;
   } else if (key == "auth.admin_tokens") {
     c.admin_tokens = v.items;
   } else if (key == "auth.viewer_tokens") {

@@ -266,6 +266,39 @@ TEST(ConfigTest, PollersNeedTheirBucketPrefixAndGroup) {
   EXPECT_FALSE(slash.ok());
 }
 
+TEST(ConfigTest, ServiceGuardsDefaultToLoopbackNoCorsAndACappedNewPrincipalRate) {
+  auto c = ParseConfig("", "p.toml", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server_listen, "127.0.0.1:8080");
+  EXPECT_TRUE(c->server_cors_origins.empty());
+  EXPECT_EQ(c->max_new_principals_per_minute, 1000);
+
+  c = ParseConfig(
+      "[server]\ncors_origins = [\"https://dash.example.com\", \"http://localhost:3000\"]\n"
+      "[identity]\nmax_new_principals_per_minute = 0\n",
+      "p.toml", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server_cors_origins,
+            (std::vector<std::string>{"https://dash.example.com", "http://localhost:3000"}));
+  EXPECT_EQ(c->max_new_principals_per_minute, 0);
+  c = ParseConfig("", "p.toml", FakeEnv({{"BUDGETEER_SERVER_CORS_ORIGINS", "https://a.example"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server_cors_origins, (std::vector<std::string>{"https://a.example"}));
+
+  for (const char* bad :
+       {"*", "https://dash.example.com/", "dash.example.com", "https://*.example.com",
+        "https://a.example/path", "ftp://a.example", "https://"}) {
+    SCOPED_TRACE(bad);
+    auto r = ParseConfig(std::string("[server]\ncors_origins = [\"") + bad + "\"]\n", "p.toml",
+                         FakeEnv({}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("server.cors_origins"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_FALSE(
+      ParseConfig("[identity]\nmax_new_principals_per_minute = -1\n", "p.toml", FakeEnv({})).ok());
+}
+
 TEST(ConfigTest, EveryKeyIsDocumented) {
   std::ifstream in(std::string(BUDGETEER_SOURCE_DIR) + "/docs/configuration.md");
   ASSERT_TRUE(in) << "docs/configuration.md is missing";

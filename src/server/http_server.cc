@@ -347,6 +347,7 @@ std::string BudgetPageJson(std::vector<BudgetView> views, const BudgetPageQuery&
 struct HttpServer::Impl {
   ServerDeps deps;
   ServerLimits limits;
+  std::vector<std::string> cors_origins;  // set before Run
   httplib::Server server;
 
   Impl(ServerDeps d, ServerLimits l) : deps(d), limits(l) { Routes(); }
@@ -365,6 +366,31 @@ struct HttpServer::Impl {
     if (!id) return "";
     auto it = names.find(*id);
     return it == names.end() ? std::to_string(*id) : it->second;
+  }
+
+  // CORS (server.cors_origins): a request from a listed origin gets Access-Control-Allow-Origin
+  // naming it, and its preflight a 204 with the methods and headers the API uses; any other
+  // origin gets no CORS header (a preflight: 403). With no origin listed, nothing is added and
+  // browsers keep other sites from reading the API. Tokens travel in the Authorization header,
+  // never in cookies, so credentials are not allowed.
+  httplib::Server::HandlerResponse Cors(const httplib::Request& req, httplib::Response& res) {
+    const std::string origin = req.get_header_value("Origin");
+    if (cors_origins.empty() || origin.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const bool preflight =
+        req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method");
+    if (std::find(cors_origins.begin(), cors_origins.end(), origin) == cors_origins.end()) {
+      if (!preflight) return httplib::Server::HandlerResponse::Unhandled;
+      SendError(res, Status(Code::kPermissionDenied, "origin not allowed (server.cors_origins)"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    if (!preflight) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    res.set_header("Access-Control-Max-Age", "600");
+    res.status = 204;
+    return httplib::Server::HandlerResponse::Handled;
   }
 
   // Runs `fn` for an authenticated caller with at least `role`.
@@ -406,9 +432,9 @@ struct HttpServer::Impl {
 
     // Latency and counts per route: the start time rides in a thread-local from the pre-routing
     // handler to the logger (both run on the request's worker thread).
-    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       RequestStart() = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
+      return Cors(req, res);
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       const double seconds =
@@ -848,6 +874,10 @@ Result<int> HttpServer::Bind(const std::string& listen) {
                        "server.listen or --listen");
   }
   return port;
+}
+
+void HttpServer::SetCorsOrigins(std::vector<std::string> origins) {
+  impl_->cors_origins = std::move(origins);
 }
 
 void HttpServer::Run() { impl_->server.listen_after_bind(); }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "engine/engine.h"
@@ -49,6 +50,8 @@ class HttpServer {
 
   // Binds "host:port" (port 0 picks a free one). Returns the bound port.
   Result<int> Bind(const std::string& listen);
+  // Origins allowed to call the API cross-origin (server.cors_origins); call before Run().
+  void SetCorsOrigins(std::vector<std::string> origins);
   // Serves until Stop() (blocking).
   void Run();
   // Stops accepting; in-flight requests finish. Thread-safe.
