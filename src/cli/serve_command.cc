@@ -38,6 +38,14 @@ namespace budgeteer::cli {
 
 namespace {
 
+// True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopbackHost(std::string host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::string StripPrefix(const std::string& name, const std::string& prefix) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
@@ -300,6 +308,19 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
                     limits);
   server.SetCorsOrigins(app.config.server_cors_origins);
   const std::string listen = listen_override.empty() ? app.config.server_listen : listen_override;
+  if (!IsLoopbackHost(listen.substr(0, listen.rfind(':')))) {
+    // Reachable from other machines: refuse to serve without tokens (the API would refuse
+    // everyone, and what is open, /metrics and the dashboard's page, would be open to all).
+    if (app.config.admin_tokens.empty() && app.config.viewer_tokens.empty()) {
+      return PrintError(InvalidArgument(
+          "server.listen '" + listen +
+          "' is not a loopback address and no auth.admin_tokens or auth.viewer_tokens are set: "
+          "set tokens, or listen on 127.0.0.1"));
+    }
+    std::cerr << "budgeteer serve: WARNING: listening on " << listen
+              << ", reachable from other machines over plain HTTP: tokens and the Firehose "
+                 "access key cross the network in clear unless a TLS proxy is in front\n";
+  }
   auto port = server.Bind(listen);
   if (!port.ok()) return PrintError(port.status());
   const std::string host = listen.substr(0, listen.rfind(':'));
