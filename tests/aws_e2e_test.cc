@@ -18,7 +18,6 @@
 #include "actions/iam/iam_policy.h"
 #include "aws/client.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 #include "core/clock.h"
 #include "tests/serve_fixture.h"
@@ -50,58 +49,34 @@ std::string PercentDecode(std::string_view s) {
 class AwsE2E : public ServeFixture {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) {
-        FAIL() << "moto_server is not on PATH, and CI=true requires this test to run";
-      }
-      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
-    }
+    BUDGETEER_SKIP_WITHOUT_MOTO();
     if (std::system("aws --version >/dev/null 2>&1") != 0) {  // NOLINT(cert-env33-c)
       if (aws::testing::MotoRequired()) FAIL() << "the AWS CLI (aws) is not on PATH";
       GTEST_SKIP() << "the AWS CLI (aws) is not on PATH";
     }
-    auto moto = aws::testing::MotoServer::Start(3);
-    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
-    moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-
     // The service's identity, from moto's three unsigned actions; everything after is signed
     // and checked.
-    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
-    const std::string key_id = keys->access_key_id;
-    const std::string secret = keys->secret_access_key;
-    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
-    ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
-                    .Query("CreateUser", kIamVersion, {{"UserName", kUser}})
-                    .ok());
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    moto_ = std::move(moto).value();
+    ASSERT_TRUE(
+        moto_->Client(aws::kIam).Query("CreateUser", kIamVersion, {{"UserName", kUser}}).ok());
     const std::string trust =
         R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":)"
         R"({"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
     for (const char* role : {kRole, kSsoRole}) {
-      ASSERT_TRUE(AwsApi(aws::kIam, credentials_.get())
+      ASSERT_TRUE(moto_->Client(aws::kIam)
                       .Query("CreateRole", kIamVersion,
                              {{"RoleName", role}, {"AssumeRolePolicyDocument", trust}})
                       .ok());
     }
-    auto topic = AwsApi(aws::kSns, credentials_.get())
-                     .Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
+    auto topic =
+        moto_->Client(aws::kSns).Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
     ASSERT_TRUE(topic.ok()) << topic.status().ToString();
     ASSERT_EQ(aws::XmlText(*topic, "TopicArn"), kTopic);
 
     // What `serve` inherits: the emulator's endpoint and the service's keys, nothing else.
-    // NOLINTBEGIN(concurrency-mt-unsafe): the test is single-threaded here
-    setenv("AWS_ENDPOINT_URL", moto_->url().c_str(), 1);
-    setenv("AWS_ACCESS_KEY_ID", key_id.c_str(), 1);
-    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("AWS_PROFILE");
-    // NOLINTEND(concurrency-mt-unsafe)
+    moto_->ExportToChildProcesses();
     ServeFixture::SetUp();
   }
 
@@ -131,20 +106,12 @@ topic_arn = ")" +
 )";
   }
 
-  aws::AwsClient AwsApi(const aws::ServiceSpec& service, aws::CredentialsProvider* credentials) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok());
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, credentials,
-                          *transport_, clock_);
-  }
-
   // GetUserPolicy for the suspension policy: its document, or the error.
   Result<std::string> SuspensionPolicy(const std::string& user) {
-    ASSIGN_OR_RETURN(
-        const std::string reply,
-        AwsApi(aws::kIam, credentials_.get())
-            .Query("GetUserPolicy", kIamVersion,
-                   {{"UserName", user}, {"PolicyName", "BedrockBudgeteerSuspension"}}));
+    ASSIGN_OR_RETURN(const std::string reply,
+                     moto_->Client(aws::kIam).Query(
+                         "GetUserPolicy", kIamVersion,
+                         {{"UserName", user}, {"PolicyName", "BedrockBudgeteerSuspension"}}));
     return aws::XmlText(reply, "PolicyDocument").value_or("");
   }
 
@@ -188,8 +155,8 @@ topic_arn = ")" +
 
   // The names of the role's inline policies.
   std::vector<std::string> RolePolicies(const std::string& role) {
-    auto reply = AwsApi(aws::kIam, credentials_.get())
-                     .Query("ListRolePolicies", kIamVersion, {{"RoleName", role}});
+    auto reply =
+        moto_->Client(aws::kIam).Query("ListRolePolicies", kIamVersion, {{"RoleName", role}});
     std::vector<std::string> out;
     if (!reply.ok()) return out;
     for (std::string_view m : aws::XmlElements(*reply, "member")) out.push_back(aws::XmlDecode(m));
@@ -217,20 +184,7 @@ topic_arn = ")" +
     EXPECT_EQ(JsonValue(res->body, "applied"), "1") << res->body;
   }
 
-  std::string MotoData() {
-    aws::HttpRequest r;
-    r.scheme = "http";
-    r.host = "127.0.0.1:" + std::to_string(moto_->port());
-    r.path = "/moto-api/data.json";
-    auto reply = transport_->Send(r, aws::HttpTimeouts{});
-    return reply.ok() ? reply->body : "";
-  }
-
-  SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> credentials_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
 };
 
 TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAResetOrAForcedRestoreRemovesIt) {
@@ -286,7 +240,7 @@ TEST_F(AwsE2E, OverBudgetUserGetsTheDenyPolicyAndAResetOrAForcedRestoreRemovesIt
       },
       std::chrono::seconds(30)))
       << Get("/v1/outbox", "v1ewer-token");
-  const std::string data = MotoData();
+  const std::string data = moto_->Data();
   EXPECT_NE(data.find("Bedrock access suspended"), std::string::npos) << data.substr(0, 2000);
   EXPECT_NE(data.find("Bedrock access restored"), std::string::npos);
 }

@@ -14,7 +14,6 @@
 #include "aws/environment.h"
 #include "aws/http.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "formats/input.h"
 #include "tests/serve_fixture.h"
 #include "util/json_writer.h"
@@ -53,28 +52,16 @@ settle_seconds = 0
   }
 
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH: skipping the pollers end-to-end test";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto key = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    const std::string id = key->access_key_id;
-    const std::string secret = key->secret_access_key;
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
 
-    auto s3 = Client(aws::kS3);
+    auto s3 = moto_->Client(aws::kS3);
     ASSERT_TRUE(s3.Rest("CreateBucket", "PUT", std::string("/") + kBucket, {}, {}, "",
                         aws::Protocol::kRestXml)
                     .ok());
-    auto logs = Client(aws::kLogs);
+    auto logs = moto_->Client(aws::kLogs);
     JsonWriter g;
     g.BeginObject().Field("logGroupName", kGroup).EndObject();
     ASSERT_TRUE(logs.Json("Logs_20140328", "CreateLogGroup", g.Take()).ok());
@@ -98,26 +85,14 @@ settle_seconds = 0
 
     // The server finds moto and the key through the standard AWS variables (the test process's
     // environment is the server's).
-    setenv("AWS_ENDPOINT_URL", moto_->url().c_str(), 1);       // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_REGION", "us-east-1", 1);                      // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1);                // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);        // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);  // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_CONFIG_FILE", "/nonexistent", 1);              // NOLINT(concurrency-mt-unsafe)
+    moto_->ExportToChildProcesses();
     ServeFixture::SetUp();
-  }
-
-  aws::AwsClient Client(const aws::ServiceSpec& service) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, creds_.get(),
-                          *transport_, clock_, aws::HttpTimeouts{2000, 20000});
   }
 
   void PutObject(const std::string& name, const std::vector<std::string>& ids) {
     std::string lines;
     for (const std::string& id : ids) lines += Record(id, 400'000) + "\n";
-    auto s3 = Client(aws::kS3);
+    auto s3 = moto_->Client(aws::kS3);
     const std::string key = std::string(kKeyPrefix) + name;
     auto put =
         s3.Rest("PutObject", "PUT", std::string("/") + kBucket + "/" + aws::UriEncode(key, true),
@@ -141,10 +116,7 @@ settle_seconds = 0
   }
 
   SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
 };
 
 TEST_F(PollersE2E, S3CloudWatchAndFirehoseCountEachRecordOnceAcrossARestart) {

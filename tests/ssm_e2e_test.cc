@@ -13,7 +13,6 @@
 #include "aws/endpoint.h"
 #include "aws/environment.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "tests/serve_fixture.h"
 #include "util/json_writer.h"
 
@@ -36,44 +35,20 @@ refresh_seconds = 5
   }
 
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH: skipping the SSM end-to-end test";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto key = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    const std::string id = key->access_key_id;
-    const std::string secret = key->secret_access_key;
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
     Put("/bedrock-budgeteer/global/default_user_budget_usd", "2");
     Put("/bedrock-budgeteer/global/grace_period_seconds", "60");
     // The server finds moto and the key through the standard AWS variables (the test process's
     // environment is the server's).
-    setenv("AWS_ENDPOINT_URL", moto_->url().c_str(), 1);       // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_REGION", "us-east-1", 1);                      // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1);                // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);        // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);  // NOLINT(concurrency-mt-unsafe)
-    setenv("AWS_CONFIG_FILE", "/nonexistent", 1);              // NOLINT(concurrency-mt-unsafe)
+    moto_->ExportToChildProcesses();
     ServeFixture::SetUp();
   }
 
-  aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* creds) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, creds, *transport_,
-                          clock_, aws::HttpTimeouts{2000, 20000});
-  }
-
   void Put(const std::string& name, const std::string& value) {
-    auto ssm = Client(aws::kSsm, creds_.get());
+    auto ssm = moto_->Client(aws::kSsm);
     JsonWriter w;
     w.BeginObject()
         .Field("Name", name)
@@ -85,11 +60,7 @@ refresh_seconds = 5
     ASSERT_TRUE(put.ok()) << put.status().ToString();
   }
 
-  SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
 };
 
 TEST_F(SsmE2E, DefaultsComeFromSsmAndFollowItsChanges) {

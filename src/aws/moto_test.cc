@@ -16,7 +16,7 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/json_fields.h"
-#include "aws/testing/moto_server.h"
+#include "aws/testing/moto_account.h"
 #include "aws/xml.h"
 #include "core/clock.h"
 #include "util/json_writer.h"
@@ -31,41 +31,12 @@ constexpr char kUser[] = "budgeteer-signing-test";
 class MotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::MotoServer::Available()) {
-      const char* ci = std::getenv("CI");  // NOLINT(concurrency-mt-unsafe)
-      if (ci != nullptr && std::string(ci) == "true") {
-        FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
-      }
-      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]'): skipping the "
-                      "signature-verification tests";
-    }
-    auto moto = testing::MotoServer::Start(NoAuthActions());
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    // CreateSigningUser spends three of the unauthenticated actions on the signing user.
+    auto moto = testing::MotoAccount::Start(kUser, NoAuthActions());
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    env_.Set("AWS_REGION", "us-east-1");
-    auto transport = MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-
-    // The three unauthenticated actions. moto ignores these signatures, so any key will do.
-    StaticCredentialsProvider bootstrap(
-        Credentials{"AKIAIOSFODNN7EXAMPLE", "not-checked-yet", "", {}, "test"});
-    auto iam = Client(kIam, &bootstrap);
-    ASSERT_TRUE(iam.Query("CreateUser", kIamVersion, {{"UserName", kUser}}).ok());
-    const std::string policy =
-        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
-    ASSERT_TRUE(iam.Query("PutUserPolicy", kIamVersion,
-                          {{"UserName", kUser}, {"PolicyName", "all"}, {"PolicyDocument", policy}})
-                    .ok());
-    auto key = iam.Query("CreateAccessKey", kIamVersion, {{"UserName", kUser}});
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    Credentials good;
-    good.access_key_id = XmlText(*key, "AccessKeyId").value_or("");
-    good.secret_access_key = XmlText(*key, "SecretAccessKey").value_or("");
-    good.source = "moto";
-    ASSERT_FALSE(good.access_key_id.empty());
-    ASSERT_FALSE(good.secret_access_key.empty());
+    const Credentials good = moto_->keys();
     Credentials bad = good;
     bad.secret_access_key = "wrong" + good.secret_access_key.substr(5);
     good_keys_ = good;
@@ -79,10 +50,7 @@ class MotoTest : public ::testing::Test {
   virtual int NoAuthActions() const { return 3; }
 
   AwsClient Client(const ServiceSpec& service, CredentialsProvider* creds) {
-    auto endpoint = ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
-    return AwsClient(service, endpoint.ok() ? *endpoint : Endpoint{}, creds, *transport_, clock_,
-                     HttpTimeouts{2000, 20000});
+    return moto_->Client(service, creds);
   }
   AwsClient Good(const ServiceSpec& s) { return Client(s, good_.get()); }
   AwsClient Bad(const ServiceSpec& s) { return Client(s, bad_.get()); }
@@ -96,10 +64,7 @@ class MotoTest : public ::testing::Test {
     EXPECT_EQ(status.message().find(secret_), std::string::npos);
   }
 
-  SystemClock clock_;  // moto checks the signature, not the clock skew; real time is simplest
-  MapEnvironment env_;
-  std::unique_ptr<testing::MotoServer> moto_;
-  std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<testing::MotoAccount> moto_;
   std::unique_ptr<CredentialsProvider> good_;
   std::unique_ptr<CredentialsProvider> bad_;
   std::string secret_;
@@ -293,19 +258,23 @@ class MotoRoleTest : public MotoTest {
 };
 
 TEST_F(MotoRoleTest, AssumedRoleCredentialsAreAccepted) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("aws_moto_role_" + std::to_string(moto_->port()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("aws_moto_role_" + std::to_string(moto_->server().port()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "credentials")
       << "[base]\naws_access_key_id = " << good_keys_.access_key_id
       << "\naws_secret_access_key = " << good_keys_.secret_access_key << "\n";
   std::ofstream(dir / "config") << "[profile budgeteer]\nrole_arn = " << role_arn_
                                 << "\nsource_profile = base\nrole_session_name = moto-test\n";
-  env_.Set("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string());
-  env_.Set("AWS_CONFIG_FILE", (dir / "config").string());
-  env_.Set("AWS_PROFILE", "budgeteer");
-  env_.Set("AWS_EC2_METADATA_DISABLED", "true");
-  auto chain = DefaultCredentialsChain(env_, *transport_, clock_);
+  // Only the profile: no keys in the environment (they would come first in the chain).
+  MapEnvironment env;
+  env.Set("AWS_ENDPOINT_URL", moto_->url());
+  env.Set("AWS_REGION", "us-east-1");
+  env.Set("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string());
+  env.Set("AWS_CONFIG_FILE", (dir / "config").string());
+  env.Set("AWS_PROFILE", "budgeteer");
+  env.Set("AWS_EC2_METADATA_DISABLED", "true");
+  auto chain = DefaultCredentialsChain(env, moto_->transport(), moto_->clock());
   auto temp = chain->Get();
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(temp.ok()) << temp.status().ToString();

@@ -15,7 +15,6 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "core/clock.h"
 #include "formats/input.h"
 #include "pricing/catalog_file.h"
@@ -34,27 +33,10 @@ constexpr char kKeyPrefix[] = "AWSLogs/111122223333/BedrockModelInvocationLogs/u
 class PollersMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH: skipping the poller tests";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("poller");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    env_.Set("AWS_REGION", "us-east-1");
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    // The server's three unauthenticated calls make a user with a key; every later call is
-    // verified.
-    auto key = aws::testing::CreateSigningUser(*moto_, "poller");
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
-    const std::string id = key->access_key_id;
-    const std::string secret = key->secret_access_key;
-    env_.Set("AWS_ACCESS_KEY_ID", id);
-    env_.Set("AWS_SECRET_ACCESS_KEY", secret);
 
     auto store = OpenSqliteLedger(":memory:", SqliteOptions{});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -73,13 +55,6 @@ class PollersMotoTest : public ::testing::Test {
     target_ = std::make_unique<PollTarget>(*engine_, engine_mu_, *store_);
   }
 
-  aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* creds) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, creds, *transport_,
-                          clock_, aws::HttpTimeouts{2000, 20000});
-  }
-
   // One invocation-log line: a Claude 3 Haiku call by `user` with `input` tokens
   // ($0.25 per million input tokens), stamped a minute ago.
   std::string Line(const std::string& request_id, int64_t input, const std::string& user) const {
@@ -94,7 +69,7 @@ class PollersMotoTest : public ::testing::Test {
   }
 
   void PutObject(const std::string& hour_path, const std::string& name, const std::string& body) {
-    auto s3 = Client(aws::kS3, creds_.get());
+    auto s3 = moto_->Client(aws::kS3);
     const std::string key = std::string(kKeyPrefix) + hour_path + "/" + name;
     auto put =
         s3.Rest("PutObject", "PUT", std::string("/") + kBucket + "/" + aws::UriEncode(key, true),
@@ -103,14 +78,14 @@ class PollersMotoTest : public ::testing::Test {
   }
 
   void CreateBucket() {
-    auto s3 = Client(aws::kS3, creds_.get());
+    auto s3 = moto_->Client(aws::kS3);
     auto created = s3.Rest("CreateBucket", "PUT", std::string("/") + kBucket, {}, {}, "",
                            aws::Protocol::kRestXml);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
   }
 
   void CreateGroup() {
-    auto logs = Client(aws::kLogs, creds_.get());
+    auto logs = moto_->Client(aws::kLogs);
     JsonWriter g;
     g.BeginObject().Field("logGroupName", kGroup).EndObject();
     ASSERT_TRUE(logs.Json("Logs_20140328", "CreateLogGroup", g.Take()).ok());
@@ -121,7 +96,7 @@ class PollersMotoTest : public ::testing::Test {
   }
 
   void PutEvents(const std::vector<std::pair<int64_t, std::string>>& events) {
-    auto logs = Client(aws::kLogs, creds_.get());
+    auto logs = moto_->Client(aws::kLogs);
     JsonWriter w;
     w.BeginObject().Field("logGroupName", kGroup).Field("logStreamName", "aws/bedrock/1");
     w.Key("logEvents").BeginArray();
@@ -138,7 +113,7 @@ class PollersMotoTest : public ::testing::Test {
     o.bucket = kBucket;
     o.prefix = "AWSLogs";  // see the note at the top
     o.max_keys = 2;        // several pages
-    auto poller = S3Poller::Create(env_, clock_, o, *target_);
+    auto poller = S3Poller::Create(moto_->env(), clock_, o, *target_);
     EXPECT_TRUE(poller.ok()) << poller.status().ToString();
     return poller.ok() ? std::move(*poller) : nullptr;
   }
@@ -147,7 +122,7 @@ class PollersMotoTest : public ::testing::Test {
     LogsPollerOptions o;
     o.log_group = kGroup;
     o.page_limit = 2;  // several pages
-    auto poller = LogsPoller::Create(env_, clock_, o, *target_);
+    auto poller = LogsPoller::Create(moto_->env(), clock_, o, *target_);
     EXPECT_TRUE(poller.ok()) << poller.status().ToString();
     return poller.ok() ? std::move(*poller) : nullptr;
   }
@@ -160,10 +135,7 @@ class PollersMotoTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
   std::unique_ptr<LedgerStore> store_;
   std::unique_ptr<PriceCatalog> catalog_;
   std::mutex engine_mu_;
@@ -224,7 +196,7 @@ TEST_F(PollersMotoTest, S3ObjectsAreIngestedOnceAcrossPollsLateObjectsAndRestart
 
 TEST_F(PollersMotoTest, S3RefusesAWrongSignature) {
   CreateBucket();
-  env_.Set("AWS_SECRET_ACCESS_KEY", "wrong-secret");
+  moto_->env().Set("AWS_SECRET_ACCESS_KEY", "wrong-secret");
   auto poller = NewS3Poller();
   ASSERT_NE(poller, nullptr);
   EXPECT_EQ(poller->PollOnce().status().code(), Code::kUnauthenticated);

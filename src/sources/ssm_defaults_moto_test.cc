@@ -8,7 +8,6 @@
 #include "aws/credentials.h"
 #include "aws/endpoint.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "core/clock.h"
 #include "sources/ssm_defaults.h"
 #include "util/json_writer.h"
@@ -19,27 +18,10 @@ namespace {
 class SsmMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH: skipping the SSM tests";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("ssm-reader");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto key = aws::testing::CreateSigningUser(*moto_, "ssm-reader");
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
-  }
-
-  aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* creds) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, creds, *transport_,
-                          clock_, aws::HttpTimeouts{2000, 20000});
   }
 
   void Put(aws::AwsClient& ssm, const std::string& name, const std::string& value,
@@ -55,15 +37,11 @@ class SsmMotoTest : public ::testing::Test {
     ASSERT_TRUE(put.ok()) << put.status().ToString();
   }
 
-  SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
 };
 
 TEST_F(SsmMotoTest, ReadsTheSeedsParametersAcrossPages) {
-  auto ssm = Client(aws::kSsm, creds_.get());
+  auto ssm = moto_->Client(aws::kSsm);
   Put(ssm, "/bedrock-budgeteer/global/default_user_budget_usd", "25");
   Put(ssm, "/bedrock-budgeteer/global/grace_period_seconds", "60", "SecureString");
   Put(ssm, "/bedrock-budgeteer/production/cost/budget_refresh_period_days", "7");
@@ -89,8 +67,8 @@ TEST_F(SsmMotoTest, ReadsTheSeedsParametersAcrossPages) {
 
   // A wrongly signed request is refused by moto.
   aws::StaticCredentialsProvider wrong(
-      aws::Credentials{creds_->Get()->access_key_id, "wrong-secret", "", {}, "test"});
-  auto bad = Client(aws::kSsm, &wrong);
+      aws::Credentials{moto_->keys().access_key_id, "wrong-secret", "", {}, "test"});
+  auto bad = moto_->Client(aws::kSsm, &wrong);
   EXPECT_EQ(FetchParametersByPath(bad, "/bedrock-budgeteer").status().code(),
             Code::kUnauthenticated);
 }

@@ -10,7 +10,6 @@
 #include "actions/iam/iam_enforcer.h"
 #include "aws/client.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 
 namespace budgeteer {
@@ -59,37 +58,21 @@ std::string Compact(std::string_view json) {
 class IamEnforcerMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) {
-        FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
-      }
-      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
-    }
-    // The service's identity uses moto's three unsigned actions; every later request is
-    // checked against its key.
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
-    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
-    deps_ = AwsDeps{&env_, credentials_.get(), transport_.get(), &clock_, "us-east-1", {}};
+    deps_ =
+        AwsDeps{&moto_->env(), moto_->credentials(), &moto_->transport(), &clock_, "us-east-1", {}};
     auto enforcer = IamEnforcer::Create(IamEnforcerConfig{kAccount}, deps_);
     ASSERT_TRUE(enforcer.ok()) << enforcer.status().ToString();
     enforcer_ = std::move(enforcer).value();
   }
 
   aws::AwsClient Iam(aws::CredentialsProvider* credentials) {
-    auto endpoint = aws::ResolveEndpoint(aws::kIam, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok());
-    return aws::AwsClient(aws::kIam, endpoint.ok() ? *endpoint : aws::Endpoint{}, credentials,
-                          *transport_, clock_);
+    return moto_->Client(aws::kIam, credentials);
   }
-  aws::AwsClient Admin() { return Iam(credentials_.get()); }
+  aws::AwsClient Admin() { return moto_->Client(aws::kIam); }
 
   void CreateUser(const std::string& name) {
     ASSERT_TRUE(Admin().Query("CreateUser", kIamVersion, {{"UserName", name}}).ok());
@@ -134,10 +117,7 @@ class IamEnforcerMotoTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> credentials_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
   AwsDeps deps_;
   std::unique_ptr<IamEnforcer> enforcer_;
 };

@@ -11,7 +11,6 @@
 #include "actions/sns/sns_notifier.h"
 #include "aws/client.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 #include "util/json_writer.h"
 
@@ -21,41 +20,19 @@ namespace {
 class SnsSesMotoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) {
-        FAIL() << "moto_server is not on PATH, and CI=true requires these tests to run";
-      }
-      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
-    good_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
-    deps_ = AwsDeps{&env_, good_.get(), transport_.get(), &clock_, "us-east-1", {}};
-  }
-
-  aws::AwsClient Client(const aws::ServiceSpec& service, aws::CredentialsProvider* credentials) {
-    auto endpoint = aws::ResolveEndpoint(service, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok());
-    return aws::AwsClient(service, endpoint.ok() ? *endpoint : aws::Endpoint{}, credentials,
-                          *transport_, clock_);
+    deps_ =
+        AwsDeps{&moto_->env(), moto_->credentials(), &moto_->transport(), &clock_, "us-east-1", {}};
   }
 
   // moto's recorded state of every backend, as JSON text.
   std::string MotoData() {
-    aws::HttpRequest r;
-    r.scheme = "http";
-    r.host = "127.0.0.1:" + std::to_string(moto_->port());
-    r.path = "/moto-api/data.json";
-    auto reply = transport_->Send(r, aws::HttpTimeouts{});
-    EXPECT_TRUE(reply.ok() && reply->status == 200);
-    return reply.ok() ? reply->body : "";
+    std::string data = moto_->Data();
+    EXPECT_FALSE(data.empty());
+    return data;
   }
 
   static ActionMessage Critical() {
@@ -80,16 +57,13 @@ class SnsSesMotoTest : public ::testing::Test {
   }
 
   SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> good_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
   AwsDeps deps_;
 };
 
 TEST_F(SnsSesMotoTest, TopicPublishIsAcceptedAndRecorded) {
-  auto topic = Client(aws::kSns, good_.get())
-                   .Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
+  auto topic =
+      moto_->Client(aws::kSns).Query("CreateTopic", "2010-03-31", {{"Name", "budget-alerts"}});
   ASSERT_TRUE(topic.ok()) << topic.status().ToString();
   const std::string arn = aws::XmlText(*topic, "TopicArn").value_or("");
   auto notifier = SnsNotifier::Create(SnsConfig{"ops", arn, ""}, deps_);
@@ -125,7 +99,7 @@ TEST_F(SnsSesMotoTest, PublishingToAMissingTopicIsPermanent) {
 }
 
 TEST_F(SnsSesMotoTest, SesEmailIsAcceptedAndRecorded) {
-  auto identity = Client(aws::kSesV2, good_.get())
+  auto identity = moto_->Client(aws::kSesV2)
                       .Rest("CreateEmailIdentity", "POST", "/v2/email/identities", {},
                             {{"Content-Type", "application/json"}},
                             R"({"EmailIdentity":"budgets@example.com"})", aws::Protocol::kRestJson);
