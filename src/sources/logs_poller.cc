@@ -85,30 +85,19 @@ std::string LogsCheckpoint::Encode() const {
 }
 
 Result<LogsCheckpoint> LogsCheckpoint::Decode(std::string_view text) {
-  const auto corrupt = [] {
-    return Status(Code::kDataLoss,
-                  "logs checkpoint in the ledger is damaged; delete its meta row to read the "
-                  "group again from the start (de-duplication keeps the totals right)");
-  };
+  constexpr std::string_view kDamaged =
+      "logs checkpoint in the ledger is damaged; delete its meta row to read the group again "
+      "from the start (de-duplication keeps the totals right)";
+  ASSIGN_OR_RETURN(const std::vector<std::string_view> lines,
+                   CheckpointLines(text, kMagic, kDamaged));
+  if (lines.empty()) return Status(Code::kDataLoss, std::string(kDamaged));
   LogsCheckpoint out;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    if (nl == std::string_view::npos) return corrupt();
-    const std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl + 1);
-    if (line_no == 0) {
-      if (line != kMagic) return corrupt();
-    } else if (line_no == 1) {
-      const auto [end, ec] =
-          std::from_chars(line.data(), line.data() + line.size(), out.timestamp_ms);
-      if (ec != std::errc() || end != line.data() + line.size()) return corrupt();
-    } else {
-      out.ids_at_ts.emplace(line);
-    }
-    ++line_no;
+  const std::string_view ts = lines[0];
+  const auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), out.timestamp_ms);
+  if (ec != std::errc() || end != ts.data() + ts.size()) {
+    return Status(Code::kDataLoss, std::string(kDamaged));
   }
-  if (line_no < 2) return corrupt();
+  for (size_t i = 1; i < lines.size(); ++i) out.ids_at_ts.emplace(lines[i]);
   return out;
 }
 

@@ -2,6 +2,26 @@
 
 namespace budgeteer::sources {
 
+Result<std::vector<std::string_view>> CheckpointLines(std::string_view text, std::string_view magic,
+                                                      std::string_view damaged) {
+  std::vector<std::string_view> lines;
+  bool first = true;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return Status(Code::kDataLoss, std::string(damaged));
+    const std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    if (first) {
+      if (line != magic) return Status(Code::kDataLoss, std::string(damaged));
+      first = false;
+    } else {
+      lines.push_back(line);
+    }
+  }
+  if (first) return Status(Code::kDataLoss, std::string(damaged));
+  return lines;
+}
+
 Status PollTarget::Apply(const std::vector<UsageRecord>& records, std::string_view source,
                          const std::string& checkpoint_key, const std::string& checkpoint,
                          PollCounts& counts) {

@@ -31,6 +31,9 @@ struct PollCounts {
   int64_t duplicates = 0;       // records already applied (by this or another source)
   int64_t rejected = 0;         // records refused by the parser or the engine
   std::string first_rejection;  // "where: why" of the first, for the log
+  // One "object: why, and what to do" per object that could not be read at all (a damaged
+  // gzip), each for the log: such an object is not read again.
+  std::vector<std::string> unreadable;
 
   void Add(const BatchOutcome& outcome) {
     applied += outcome.applied;
@@ -45,6 +48,12 @@ struct PollCounts {
     if (first_rejection.empty()) first_rejection = std::move(why);
   }
 };
+
+// The lines of a checkpoint written as "<magic>\n<line>\n...\n", after the magic line: every
+// line must end with '\n' and the first must be `magic`. Otherwise DataLoss with `damaged`
+// (which should say how to recover). The views point into `text`.
+Result<std::vector<std::string_view>> CheckpointLines(std::string_view text, std::string_view magic,
+                                                      std::string_view damaged);
 
 class PollTarget {
  public:

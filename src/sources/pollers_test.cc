@@ -29,6 +29,12 @@ TEST(S3CheckpointTest, EncodesFrontCodedAndDecodesBack) {
   EXPECT_TRUE(empty->floor.empty() && empty->done.empty());
   EXPECT_EQ(S3Checkpoint::Decode("garbage\n").status().code(), Code::kDataLoss);
   EXPECT_EQ(S3Checkpoint::Decode("s3ckpt 1\n\n99\tx\t1\n").status().code(), Code::kDataLoss);
+  // Empty, the magic alone, a line cut short (no newline), and the recovery named.
+  for (const char* damaged : {"", "s3ckpt 1\n", "s3ckpt 1\nfloor", "s3ckpt 1\nfloor\n0\tk"}) {
+    const Status st = S3Checkpoint::Decode(damaged).status();
+    EXPECT_EQ(st.code(), Code::kDataLoss) << damaged;
+    EXPECT_NE(st.message().find("delete its meta row"), std::string::npos) << st.ToString();
+  }
 }
 
 TEST(S3CheckpointTest, FloorPassesOnlyDoneKeysOlderThanTheWindow) {
@@ -86,6 +92,9 @@ TEST(LogsCheckpointTest, EqualTimestampsAreNeitherSkippedNorReadTwice) {
   EXPECT_EQ(back->timestamp_ms, 7);
   EXPECT_EQ(back->ids_at_ts, c.ids_at_ts);
   EXPECT_EQ(LogsCheckpoint::Decode("cwckpt 1\nx\n").status().code(), Code::kDataLoss);
+  for (const char* damaged : {"", "cwckpt 1\n", "cwckpt 1\n12", "s3ckpt 1\n12\n"}) {
+    EXPECT_EQ(LogsCheckpoint::Decode(damaged).status().code(), Code::kDataLoss) << damaged;
+  }
 }
 
 }  // namespace

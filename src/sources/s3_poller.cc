@@ -113,41 +113,31 @@ std::string S3Checkpoint::Encode() const {
 }
 
 Result<S3Checkpoint> S3Checkpoint::Decode(std::string_view text) {
-  const auto corrupt = [] {
-    return Status(Code::kDataLoss,
-                  "s3 checkpoint in the ledger is damaged; delete its meta row to read the "
-                  "prefix again from the start (de-duplication keeps the totals right)");
-  };
+  constexpr std::string_view kDamaged =
+      "s3 checkpoint in the ledger is damaged; delete its meta row to read the prefix again "
+      "from the start (de-duplication keeps the totals right)";
+  ASSIGN_OR_RETURN(const std::vector<std::string_view> lines,
+                   CheckpointLines(text, kMagic, kDamaged));
+  if (lines.empty()) return Status(Code::kDataLoss, std::string(kDamaged));
   S3Checkpoint out;
-  size_t line_no = 0;
+  ASSIGN_OR_RETURN(out.floor, Unescape(lines[0]));
   std::string previous;
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    if (nl == std::string_view::npos) return corrupt();
-    const std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl + 1);
-    if (line_no == 0) {
-      if (line != kMagic) return corrupt();
-    } else if (line_no == 1) {
-      ASSIGN_OR_RETURN(out.floor, Unescape(line));
-    } else {
-      const size_t t1 = line.find('\t');
-      const size_t t2 = t1 == std::string_view::npos ? t1 : line.find('\t', t1 + 1);
-      size_t shared = 0;
-      int64_t modified = 0;
-      if (t2 == std::string_view::npos || !ParseInt(line.substr(0, t1), shared) ||
-          shared > previous.size() || !ParseInt(line.substr(t2 + 1), modified)) {
-        return corrupt();
-      }
-      std::string escaped = previous.substr(0, shared);
-      escaped.append(line.substr(t1 + 1, t2 - t1 - 1));
-      ASSIGN_OR_RETURN(std::string key, Unescape(escaped));
-      out.done.emplace(std::move(key), modified);
-      previous = std::move(escaped);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view line = lines[i];
+    const size_t t1 = line.find('\t');
+    const size_t t2 = t1 == std::string_view::npos ? t1 : line.find('\t', t1 + 1);
+    size_t shared = 0;
+    int64_t modified = 0;
+    if (t2 == std::string_view::npos || !ParseInt(line.substr(0, t1), shared) ||
+        shared > previous.size() || !ParseInt(line.substr(t2 + 1), modified)) {
+      return Status(Code::kDataLoss, std::string(kDamaged));
     }
-    ++line_no;
+    std::string escaped = previous.substr(0, shared);
+    escaped.append(line.substr(t1 + 1, t2 - t1 - 1));
+    ASSIGN_OR_RETURN(std::string key, Unescape(escaped));
+    out.done.emplace(std::move(key), modified);
+    previous = std::move(escaped);
   }
-  if (line_no < 2) return corrupt();
   return out;
 }
 
@@ -288,7 +278,15 @@ Result<PollCounts> S3Poller::PollOnce() {
         CollectSink sink(records, counts);
         auto in = MemorySource(got->body);
         const Status parsed = parser_->ParseStream(*in, object.key, sink);
-        if (!parsed.ok()) counts.Reject(parsed.message());  // unreadable: never retried
+        if (!parsed.ok()) {
+          // Unreadable (a damaged gzip): the records before the damage are applied; the object
+          // is marked read and never retried, since S3 objects do not change under their key.
+          ++counts.rejected;
+          counts.unreadable.push_back(
+              parsed.message() +
+              "; it is not read again: put an intact copy under a new key (the records already "
+              "counted are not counted twice)");
+        }
       }
     }
     next.done[object.key] = object.last_modified_ms;
