@@ -91,9 +91,11 @@ bench: build
 # SOAK_GRACE_SECONDS, SOAK_EPOCH_DELIVERIES. `make test` runs a bounded version (~45 s).
 SOAK_SECONDS ?= 300
 SOAK_PRINCIPALS ?= 120
+SOAK_EPOCH_DELIVERIES ?= 100
 .PHONY: soak
 soak: build
-	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_PRINCIPALS=$(SOAK_PRINCIPALS) $(BUILD)/tests/soak/soak_test
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_PRINCIPALS=$(SOAK_PRINCIPALS) \
+	  SOAK_EPOCH_DELIVERIES=$(SOAK_EPOCH_DELIVERIES) $(BUILD)/tests/soak/soak_test
 
 # Ingest the bundled sample logs and print the budget table, then start the service with the
 # demo traffic replay (Ctrl-C stops it).

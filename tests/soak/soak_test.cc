@@ -30,6 +30,7 @@
 #include <functional>
 #include <initializer_list>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -138,7 +139,9 @@ struct Figures {
   int64_t records_lost = 0, records_double_counted = 0, money_mismatches = 0;
   int64_t transitions_expected = 0, transitions_audited = 0, transitions_wrong = 0;
   int64_t notifications = 0, notifications_duplicated = 0, notifications_missing = 0;
-  int64_t outbox_stuck = 0, outbox_dead = 0;
+  int64_t access_actions = 0, access_actions_duplicated = 0;
+  int64_t outbox_stuck = 0, outbox_dead = 0, outbox_waiting_at_end = 0;
+  double drain_seconds = 0;
 };
 
 // Answers every webhook 200 after a few milliseconds, recording it first; when armed, kills the
@@ -303,6 +306,12 @@ synchronous_full = false
 [outbox]
 base_backoff_ms = 100
 max_backoff_ms = 1000
+[enforce]
+mode = "webhook"
+[enforce.webhook]
+url = ")" + receiver_.Url("/enforce") +
+           R"("
+secret = "whsec-enforce"
 [[notify.webhook]]
 name = "soak"
 url = ")" + receiver_.Url("/hook") +
@@ -373,10 +382,10 @@ secret = "whsec-soak"
   void MakeCallers() {
     const char* accounts[] = {"111122223333", "444455556666"};
     std::uniform_int_distribution<int> spend_class(0, 5);
-    // Mean cost per record so that a principal spends between ~0.25 and ~3 budgets per epoch.
+    // Mean cost per record so that a principal spends between ~0.1 and ~3 budgets per epoch.
     const int64_t records_per_epoch =
         std::max<int64_t>(1, opt_.epoch_deliveries * opt_.records_per_delivery / opt_.principals);
-    const int64_t budgets_x100[] = {25, 60, 90, 130, 200, 300};
+    const int64_t budgets_x100[] = {10, 30, 60, 90, 150, 300};
     for (int64_t p = 0; p < opt_.principals; ++p) {
       const std::string account = accounts[(p / 4) % 2];
       const std::string n = std::to_string(p);
@@ -512,6 +521,8 @@ secret = "whsec-soak"
                             kLevelNames[to]];
     const std::string event = from == kSuspended ? "restored" : kLevelNames[to];
     ++expected_events_[callers_[ci].qualified + " " + event];
+    if (to == kSuspended) ++expected_access_[callers_[ci].qualified + " suspend_access"];
+    if (from == kSuspended) ++expected_access_[callers_[ci].qualified + " restore_access"];
     ++fig_.transitions_expected;
     expected_[ci].level = to;
   }
@@ -736,50 +747,72 @@ secret = "whsec-soak"
   }
 
   void CheckNotifications() {
-    // Nothing pending or failed once the dispatcher has caught up; nothing dead.
-    const bool drained = WaitUntil(
-        [&] {
-          for (const Json& row : GetJson("/v1/outbox?limit=1000000")) {
-            const std::string s = row.value("status", "");
-            if (s == "pending" || s == "failed") return false;
-          }
-          return true;
-        },
-        milliseconds(30'000));
-    for (const Json& row : GetJson("/v1/outbox?limit=1000000")) {
-      const std::string s = row.value("status", "");
-      if (s == "pending" || s == "failed") ++fig_.outbox_stuck;
-      if (s == "dead") ++fig_.outbox_dead;
+    // The dispatcher catches up: wait while the outbox shrinks. An action still pending (or
+    // failed, waiting for a retry) after 30 s without progress is stuck; a dead one is lost.
+    const auto drain_start = SteadyClock::now();
+    auto last_progress = drain_start;
+    int64_t waiting = std::numeric_limits<int64_t>::max();
+    int64_t at_start = -1;
+    for (;;) {
+      const Json health = GetJson("/v1/health");
+      const Json outbox = health.is_object() ? health.value("outbox", Json::object()) : Json();
+      const int64_t now_waiting =
+          outbox.value("pending", int64_t{0}) + outbox.value("failed", int64_t{0});
+      fig_.outbox_dead = outbox.value("dead", int64_t{0});
+      if (at_start < 0) at_start = now_waiting;
+      if (now_waiting < waiting) {
+        waiting = now_waiting;
+        last_progress = SteadyClock::now();
+      }
+      if (waiting == 0 || SteadyClock::now() - last_progress > std::chrono::seconds(30)) break;
+      std::this_thread::sleep_for(milliseconds(500));
     }
-    EXPECT_TRUE(drained) << fig_.outbox_stuck << " outbox actions still pending";
+    fig_.outbox_stuck = waiting;
+    fig_.drain_seconds = std::chrono::duration<double>(SteadyClock::now() - drain_start).count();
+    fig_.outbox_waiting_at_end = at_start;
+    EXPECT_EQ(fig_.outbox_stuck, 0) << "outbox actions pending without progress";
     EXPECT_EQ(fig_.outbox_dead, 0);
 
-    std::map<std::string, int> per_action;
-    std::map<std::string, std::string> what_of;
+    // Per channel (notifications at /hook, access actions at /enforce): every expected action
+    // arrived under one action id, and nothing else did.
+    std::map<std::string, int> per_action;       // "path id" -> deliveries
+    std::map<std::string, std::string> what_of;  // "path id" -> "P event|kind"
     for (const RecordedRequest& r : receiver_.requests()) {
-      const std::string id = r.Header("X-Budgeteer-Action-Id");
+      const std::string id = r.path + " " + r.Header("X-Budgeteer-Action-Id");
       const Json body = Json::parse(r.body, nullptr, false);
-      const Json payload = body.value("payload", Json::object());
-      what_of[id] = payload.value("qualified", "") + " " + body.value("event", "");
+      const Json payload = body.is_object() ? body.value("payload", Json::object()) : Json();
+      what_of[id] = Str(payload, "qualified") + " " +
+                    (r.path == "/enforce" ? Str(body, "kind") : Str(body, "event"));
       ++per_action[id];
     }
-    std::map<std::string, int> received;
+    std::map<std::string, std::map<std::string, int>> received;  // path -> "P what" -> ids
     for (const auto& [id, n] : per_action) {
-      ++received[what_of[id]];
-      fig_.notifications_duplicated += n - 1;
+      const std::string path = id.substr(0, id.find(' '));
+      ++received[path][what_of[id]];
+      if (path == "/hook") {
+        ++fig_.notifications;
+        fig_.notifications_duplicated += n - 1;
+      } else {
+        ++fig_.access_actions;
+        fig_.access_actions_duplicated += n - 1;
+      }
     }
-    fig_.notifications = static_cast<int64_t>(per_action.size());
-    for (const auto& [key, n] : expected_events_) {
-      const int got = received.count(key) ? received[key] : 0;
-      if (got < n) fig_.notifications_missing += n - got;
-      EXPECT_EQ(got, n) << key << ": notified under " << got << " action ids, expected " << n;
-    }
-    for (const auto& [key, n] : received) {
-      EXPECT_TRUE(expected_events_.count(key)) << key << ": notified " << n << " times, unexpected";
+    for (const auto& [path, expected] : {std::pair{std::string("/hook"), &expected_events_},
+                                         std::pair{std::string("/enforce"), &expected_access_}}) {
+      std::map<std::string, int>& got_of = received[path];
+      for (const auto& [key, n] : *expected) {
+        const int got = got_of.count(key) ? got_of[key] : 0;
+        if (got < n) fig_.notifications_missing += n - got;
+        EXPECT_EQ(got, n) << path << " " << key << ": under " << got << " action ids, expected "
+                          << n;
+      }
+      for (const auto& [key, n] : got_of) {
+        EXPECT_TRUE(expected->count(key)) << path << " " << key << ": " << n << " unexpected";
+      }
     }
     // Deliveries go one at a time and each outcome is committed on its own: only a kill can
     // duplicate a notification, and at most the one in flight.
-    EXPECT_LE(fig_.notifications_duplicated, fig_.restarts);
+    EXPECT_LE(fig_.notifications_duplicated + fig_.access_actions_duplicated, fig_.restarts);
   }
 
   void Print(double seconds) {
@@ -800,7 +833,11 @@ secret = "whsec-soak"
               << f.resets << "\n"
               << "[ soak   ] notifications " << f.notifications << ", duplicated "
               << f.notifications_duplicated << ", missing " << f.notifications_missing
-              << "; outbox stuck " << f.outbox_stuck << ", dead " << f.outbox_dead << "\n";
+              << "; access actions " << f.access_actions << ", duplicated "
+              << f.access_actions_duplicated << "; outbox stuck " << f.outbox_stuck << ", dead "
+              << f.outbox_dead << "\n"
+              << "[ soak   ] outbox actions waiting when the deliveries stopped "
+              << f.outbox_waiting_at_end << ", drained in " << f.drain_seconds << " s\n";
   }
 
   SoakOptions opt_;
@@ -820,6 +857,7 @@ secret = "whsec-soak"
   std::vector<Expected> expected_;
   std::map<std::string, int> expected_transitions_;  // "P from->to" -> count
   std::map<std::string, int> expected_events_;       // "P event" -> count
+  std::map<std::string, int> expected_access_;       // "P suspend_access|restore_access" -> count
   Figures fig_;
 };
 
