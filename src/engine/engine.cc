@@ -170,6 +170,7 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
     max_usage_id_ = max_id;
 
     std::vector<UsageRow> rows;
+    std::vector<Timestamp> period_ends;  // of the period each row was attributed to
     rows.reserve(records.size());
     std::unordered_set<std::string> unpriced_noted;
     const Timestamp future_limit = now.PlusSeconds(options_.max_future_skew_seconds);
@@ -306,13 +307,14 @@ Result<BatchOutcome> Engine::ApplyBatch(const std::vector<UsageRecord>& records,
       outcome.cost += priced.cost;
       ++outcome.applied;
       rows.push_back(std::move(row));
+      period_ends.push_back(attributed.end);
     }
 
     if (!rows.empty()) {
       ASSIGN_OR_RETURN(first_id, txn.AppendUsage(rows));
       appended = static_cast<int64_t>(rows.size());
       if (pending_.valid) {
-        for (const UsageRow& row : rows) batch_rollup.Add(row);
+        for (size_t i = 0; i < rows.size(); ++i) batch_rollup.Add(rows[i], period_ends[i]);
       }
     }
     for (CachedPrincipal* p : touched) {

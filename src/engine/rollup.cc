@@ -18,7 +18,7 @@ size_t RollupBuffer::KeyHash::operator()(const Key& k) const {
          static_cast<size_t>(k.hour);
 }
 
-void RollupBuffer::Add(const UsageRow& u) {
+void RollupBuffer::Add(const UsageRow& u, std::optional<Timestamp> period_end) {
   auto [it, inserted] = hourly_.try_emplace(Key{u.principal_id, HourOf(u.timestamp), u.model});
   UsageAggregate& agg = it->second;
   if (inserted) {
@@ -33,7 +33,9 @@ void RollupBuffer::Add(const UsageRow& u) {
   agg.tokens.cache_write += u.tokens.cache_write;
   agg.cost += u.cost;
   if ((u.flags & kUsageUnpriced) != 0) ++agg.unpriced_requests;
-  period_spend_[{u.principal_id, u.period_start_ms}] += u.cost;
+  PeriodSum& sum = period_spend_[{u.principal_id, u.period_start_ms}];
+  sum.amount += u.cost;
+  if (period_end) sum.end = period_end;
 }
 
 void RollupBuffer::Merge(RollupBuffer&& other) {
@@ -53,7 +55,11 @@ void RollupBuffer::Merge(RollupBuffer&& other) {
     agg.cost += add.cost;
     agg.unpriced_requests += add.unpriced_requests;
   }
-  for (const auto& [key, amount] : other.period_spend_) period_spend_[key] += amount;
+  for (const auto& [key, add] : other.period_spend_) {
+    PeriodSum& sum = period_spend_[key];
+    sum.amount += add.amount;
+    if (add.end) sum.end = add.end;
+  }
   other.Clear();
 }
 
@@ -67,21 +73,26 @@ Status RollupBuffer::WriteTo(LedgerTxn& txn, const BudgetSettings& defaults) con
   rows.reserve(hourly_.size());
   for (const auto& [key, agg] : hourly_) rows.push_back(agg);
   RETURN_IF_ERROR(txn.AddAggregates(rows));
-  // period_spend_ is ordered by principal: each principal is read once.
+  // period_spend_ is ordered by principal: each principal whose period ends are not known is
+  // read once.
   int64_t owner_id = -1;
   std::optional<PrincipalRow> owner;
-  for (const auto& [key, amount] : period_spend_) {
-    if (key.first != owner_id) {
-      owner_id = key.first;
-      ASSIGN_OR_RETURN(owner, txn.GetPrincipal(owner_id));
-    }
+  for (const auto& [key, sum] : period_spend_) {
     const Timestamp start = Timestamp::FromUnixMillis(key.second);
     Timestamp end = start;
-    if (owner) {
-      end =
-          PeriodContaining(owner->overrides.Over(defaults).period, owner->state.anchor, start).end;
+    if (sum.end) {
+      end = *sum.end;
+    } else {
+      if (key.first != owner_id) {
+        owner_id = key.first;
+        ASSIGN_OR_RETURN(owner, txn.GetPrincipal(owner_id));
+      }
+      if (owner) {
+        end = PeriodContaining(owner->overrides.Over(defaults).period, owner->state.anchor, start)
+                  .end;
+      }
     }
-    RETURN_IF_ERROR(txn.AddPeriodSpend(key.first, start, end, amount));
+    RETURN_IF_ERROR(txn.AddPeriodSpend(key.first, start, end, sum.amount));
   }
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -19,15 +20,18 @@ namespace budgeteer {
 
 class RollupBuffer {
  public:
-  void Add(const UsageRow& row);
+  // `period_end`: the end of the period the row was attributed to, when the caller knows it
+  // (the engine does as it applies a row; a scan does not, and WriteTo then reads it).
+  void Add(const UsageRow& row, std::optional<Timestamp> period_end = std::nullopt);
   void Merge(RollupBuffer&& other);
   void Clear();
   bool empty() const { return hourly_.empty() && period_spend_.empty(); }
   // Distinct (principal, hour, model) keys held: what a write costs, and a memory bound.
   size_t keys() const { return hourly_.size(); }
 
-  // Adds the sums to usage_hourly and period_spend. A period's end is informational and comes
-  // from the principal's current settings (its overrides over `defaults`).
+  // Adds the sums to usage_hourly and period_spend. A period's end is informational: the one
+  // given to Add, else computed from the principal's current settings (its overrides over
+  // `defaults`), read from the ledger.
   Status WriteTo(LedgerTxn& txn, const BudgetSettings& defaults) const;
 
  private:
@@ -41,7 +45,11 @@ class RollupBuffer {
     size_t operator()(const Key& k) const;
   };
   std::unordered_map<Key, UsageAggregate, KeyHash> hourly_;
-  std::map<std::pair<int64_t, int64_t>, Money> period_spend_;  // (principal, period start ms)
+  struct PeriodSum {
+    Money amount;
+    std::optional<Timestamp> end;
+  };
+  std::map<std::pair<int64_t, int64_t>, PeriodSum> period_spend_;  // (principal, start ms)
 };
 
 // The unix hour (seconds / 3600, rounded down) of `t`.
