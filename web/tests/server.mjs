@@ -31,6 +31,9 @@ thresholds_percent_warn = 70
 thresholds_percent_critical = 90
 grace_period_seconds = 3600
 budget_refresh_period_days = 30
+[identity]
+# One test creates 10,000 principals at once: no new-principal cap (a flood guard) here.
+max_new_principals_per_minute = 0
 [notify]
 log = true
 `);
