@@ -1,7 +1,7 @@
 // What the AWS-backed channels (iam/, sns/, ses/) need to build their clients: where settings
 // come from, who signs, how requests travel, and the time. The composition root owns all of
-// them; they must outlive every channel built from them. Channels use them from the dispatcher
-// thread only (the transport is not thread-safe).
+// them; they must outlive every channel built from them. Each channel gets its own: the
+// dispatcher delivers on all channels at once, and the transport is not thread-safe.
 #pragma once
 
 #include <string>

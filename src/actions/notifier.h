@@ -3,7 +3,8 @@
 // principal's access ("suspend_access" / "restore_access"). Implementations live in one folder
 // per channel (log, webhook, slack, email, sns, ses; iam for enforcement) and report whether a
 // failure is worth retrying.
-// Implementations must be safe to call from the dispatcher thread only (one call at a time).
+// Each instance is called by one thread at a time (its channel's lane in the dispatcher), but
+// different instances are called at the same time: they must share nothing unsynchronised.
 #pragma once
 
 #include <string>

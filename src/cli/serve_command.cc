@@ -50,9 +50,11 @@ std::string StripPrefix(const std::string& name, const std::string& prefix) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
 
-// What the AWS channels share, built only when one is configured: the environment (endpoint
-// overrides, profiles), one transport and the cached standard credentials chain. Signing uses
-// the real clock even under --now: AWS checks signatures against its own time.
+// What an AWS channel needs, built for each one configured: the environment (endpoint
+// overrides, profiles), a transport and the cached standard credentials chain. Each channel
+// has its own, because the dispatcher delivers on every channel at once and neither the
+// transport nor the credentials cache is thread-safe. Signing uses the real clock even under
+// --now: AWS checks signatures against its own time.
 struct AwsChannelDeps {
   aws::ProcessEnvironment env;
   SystemClock clock;
@@ -73,7 +75,7 @@ Result<std::unique_ptr<AwsChannelDeps>> MakeAwsChannelDeps(const Config& config)
 
 // The notification channels and the enforcer the config asks for.
 struct Channels {
-  std::unique_ptr<AwsChannelDeps> aws;  // outlives the channels below (declared first)
+  std::vector<std::unique_ptr<AwsChannelDeps>> aws;  // outlive the channels (declared first)
   std::vector<std::unique_ptr<Notifier>> notifiers;
   std::vector<Route> routes;
   std::unique_ptr<Enforcer> enforcer;
@@ -81,9 +83,11 @@ struct Channels {
 
 Result<Channels> BuildChannels(const Config& config) {
   Channels c;
-  if (config.enforce_mode == "iam" || !config.notify_sns.empty() || !config.notify_ses.empty()) {
-    ASSIGN_OR_RETURN(c.aws, MakeAwsChannelDeps(config));
-  }
+  auto aws_deps = [&]() -> Result<const AwsDeps*> {
+    ASSIGN_OR_RETURN(auto d, MakeAwsChannelDeps(config));
+    c.aws.push_back(std::move(d));
+    return &c.aws.back()->deps;
+  };
   auto add = [&](std::unique_ptr<Notifier> n, const std::vector<std::string>& events) {
     c.routes.push_back(Route{n.get(), events});
     c.notifiers.push_back(std::move(n));
@@ -121,16 +125,18 @@ Result<Channels> BuildChannels(const Config& config) {
     add(std::move(n), e.events);
   }
   for (const NotifySns& s : config.notify_sns) {
-    ASSIGN_OR_RETURN(auto n, SnsNotifier::Create(SnsConfig{StripPrefix(s.name, "sns:"), s.topic_arn,
-                                                           s.phone_number},
-                                                 c.aws->deps));
+    ASSIGN_OR_RETURN(const AwsDeps* deps, aws_deps());
+    ASSIGN_OR_RETURN(
+        auto n, SnsNotifier::Create(
+                    SnsConfig{StripPrefix(s.name, "sns:"), s.topic_arn, s.phone_number}, *deps));
     add(std::move(n), s.events);
   }
   for (const NotifySes& s : config.notify_ses) {
+    ASSIGN_OR_RETURN(const AwsDeps* deps, aws_deps());
     ASSIGN_OR_RETURN(auto n,
                      SesNotifier::Create(SesConfig{StripPrefix(s.name, "ses:"), s.from, s.to,
                                                    s.send_to_owner, s.configuration_set},
-                                         c.aws->deps));
+                                         *deps));
     add(std::move(n), s.events);
   }
   if (config.enforce_mode == "webhook") {
@@ -140,9 +146,9 @@ Result<Channels> BuildChannels(const Config& config) {
     wc.secret = config.enforce_webhook_secret;
     ASSIGN_OR_RETURN(c.enforcer, WebhookEnforcer::Create(wc));
   } else if (config.enforce_mode == "iam") {
-    ASSIGN_OR_RETURN(
-        c.enforcer,
-        IamEnforcer::Create(IamEnforcerConfig{config.enforce_iam_account_id}, c.aws->deps));
+    ASSIGN_OR_RETURN(const AwsDeps* deps, aws_deps());
+    ASSIGN_OR_RETURN(c.enforcer,
+                     IamEnforcer::Create(IamEnforcerConfig{config.enforce_iam_account_id}, *deps));
   } else {
     c.enforcer = std::make_unique<LogEnforcer>();
   }

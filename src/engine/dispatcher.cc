@@ -1,6 +1,10 @@
 #include "engine/dispatcher.h"
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
 
 #include "util/json_writer.h"
 
@@ -8,6 +12,8 @@ namespace budgeteer {
 
 namespace {
 constexpr char kNoChannel[] = "none";
+// How long one channel's lane keeps taking rows in a round (see RunOnce).
+constexpr std::chrono::milliseconds kLaneBudget{1000};
 
 bool IsAccessAction(const std::string& kind) {
   return kind == "suspend_access" || kind == "restore_access";
@@ -81,16 +87,40 @@ Result<DispatchOutcome> Dispatcher::RunOnce() {
     }));
   }
 
-  // Deliver outside the lock (channels talk to the network), and record each outcome as soon
-  // as it is known, in its own transaction: a crash then re-sends at most the one action whose
-  // delivery was in flight, never the ones already accepted earlier in the round.
-  for (OutboxAction& a : due) {
-    const Timestamp attempt_at = clock_.Now();
-    const Status result = Deliver(a, attempt_at);
-    std::lock_guard<std::mutex> lock(store_mu_);
-    RETURN_IF_ERROR(store_.WriteTransaction(
-        [&](LedgerTxn& txn) -> Status { return Record(txn, a, result, attempt_at, outcome); }));
+  // Deliver outside the lock (channels talk to the network), one lane per channel running at
+  // the same time: a receiver that hangs until its timeout holds up its own channel only, not
+  // the enforcer or the other channels. Within a lane, deliveries go in order, and each outcome
+  // is recorded as soon as it is known, in its own transaction: a crash then re-sends at most
+  // the one action per channel whose delivery was in flight. A lane stops taking new rows after
+  // kLaneBudget, so a round (and the routing of new actions) never waits for more than that plus
+  // one delivery; what is left is due again next round.
+  std::map<std::string, std::vector<OutboxAction*>> lanes;
+  for (OutboxAction& a : due) lanes[a.channel].push_back(&a);
+  Status failure = Status::Ok();  // the first failure to record an outcome; under store_mu_
+  auto run_lane = [&](const std::vector<OutboxAction*>& rows) {
+    const auto started = std::chrono::steady_clock::now();
+    for (OutboxAction* a : rows) {
+      if (std::chrono::steady_clock::now() - started > kLaneBudget) return;
+      const Timestamp attempt_at = clock_.Now();
+      const Status result = Deliver(*a, attempt_at);
+      std::lock_guard<std::mutex> lock(store_mu_);
+      const Status recorded = store_.WriteTransaction(
+          [&](LedgerTxn& txn) -> Status { return Record(txn, *a, result, attempt_at, outcome); });
+      if (!recorded.ok()) {
+        if (failure.ok()) failure = recorded;
+        return;
+      }
+    }
+  };
+  if (lanes.size() == 1) {
+    run_lane(lanes.begin()->second);
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(lanes.size());
+    for (const auto& [channel, rows] : lanes) threads.emplace_back(run_lane, std::cref(rows));
+    for (std::thread& t : threads) t.join();
   }
+  RETURN_IF_ERROR(failure);
   return outcome;
 }
 

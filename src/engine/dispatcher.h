@@ -5,8 +5,9 @@
 //
 // At-least-once: an action is marked delivered only after its channel accepted it, each outcome
 // in its own transaction; a crash in between re-delivers that one action (receivers can
-// de-duplicate on the action id). Network I/O happens
-// outside the ledger lock. Not thread-safe: one dispatcher thread per process.
+// de-duplicate on the action id). Network I/O happens outside the ledger lock, one lane (thread)
+// per channel within a round, so a receiver that hangs until its timeout delays only its own
+// channel. Not thread-safe: one dispatcher thread per process calls RunOnce.
 #pragma once
 
 #include <cstdint>
