@@ -361,6 +361,23 @@ struct HttpServer::Impl {
     }
     return names;
   }
+  // Whether the ledger takes a write now. A transaction that writes nothing commits even on a
+  // full or read-only disk, so this writes a meta row (one page); at most once per 500 ms, in
+  // between the last outcome. Call with engine_mu held.
+  Status ProbeLedger() {
+    const auto now = std::chrono::steady_clock::now();
+    if (probed_ && now - probed_at_ < std::chrono::milliseconds(500)) return probe_;
+    probe_ = deps.store.WriteTransaction([&](LedgerTxn& txn) {
+      return txn.SetMeta("ready_probe_at", deps.clock.Now().ToRfc3339());
+    });
+    probed_ = true;
+    probed_at_ = now;
+    return probe_;
+  }
+  bool probed_ = false;  // these three: guarded by engine_mu
+  std::chrono::steady_clock::time_point probed_at_;
+  Status probe_;
+
   static std::string NameOf(const std::unordered_map<int64_t, std::string>& names,
                             const std::optional<int64_t>& id) {
     if (!id) return "";
@@ -520,7 +537,7 @@ struct HttpServer::Impl {
         Status ledger = Status::Ok();
         {
           std::lock_guard<std::mutex> lock(deps.engine_mu);
-          ledger = deps.store.WriteTransaction([](LedgerTxn&) { return Status::Ok(); });
+          ledger = ProbeLedger();
           auto counts = deps.store.CountOutbox();
           if (!counts.ok()) return SendError(res, counts.status());
           for (const auto& c : *counts) outbox[std::string(OutboxStatusName(c.status))] += c.count;
@@ -599,7 +616,7 @@ struct HttpServer::Impl {
       Status ledger = Status::Ok();
       {
         std::lock_guard<std::mutex> lock(deps.engine_mu);
-        ledger = deps.store.WriteTransaction([](LedgerTxn&) { return Status::Ok(); });
+        ledger = ProbeLedger();
       }
       JsonWriter w;
       w.BeginObject()
