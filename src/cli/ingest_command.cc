@@ -187,9 +187,10 @@ int RunIngest(App& app, const std::vector<std::string>& files, bool json) {
     Status applied = sink.Finish();
     if (!applied.ok()) return PrintError(applied.WithContext(name));
     if (!parsed.ok()) {
-      // An unreadable stream (e.g. corrupt gzip): what was read before stays applied.
+      // An unreadable stream (e.g. corrupt gzip): what was read before stays applied. The
+      // parser's message already starts with the file's name.
       ++totals.rejected;
-      if (!json) std::cerr << name << ": " << parsed.message() << '\n';
+      if (!json) std::cerr << parsed.message() << '\n';
       totals.rejections.emplace_back(name, parsed.message());
     }
   }

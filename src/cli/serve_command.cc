@@ -430,6 +430,8 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
         std::cerr << source << ": " << counts.status().message() << " (trying again)\n";
       } else {
         metrics.CountRecords(source, counts->applied, counts->duplicates, counts->rejected);
+        for (const std::string& why : counts->unreadable)
+          std::cerr << source << ": " << why << '\n';
         if (!counts->first_rejection.empty()) {
           std::cerr << source << ": " << counts->rejected
                     << " records rejected; first: " << counts->first_rejection << '\n';
