@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/serve_fixture.h"
@@ -43,6 +44,7 @@ int64_t FileBytes(const std::string& path) {
 class LimitsE2E : public ServeFixture {
  protected:
   virtual std::string Extra() { return ""; }
+  virtual int ReadTimeoutSeconds() { return 30; }
   std::string ConfigToml() override {
     return R"(
 [auth]
@@ -52,6 +54,9 @@ viewer_tokens = ["v1ewer-token"]
 access_key = "fh-secret-key"
 [server]
 max_body_bytes = 4194304
+read_timeout_seconds = )" +
+           std::to_string(ReadTimeoutSeconds()) +
+           R"(
 [ingest]
 max_records_per_envelope = 50
 max_line_bytes = 2048
@@ -71,6 +76,7 @@ max_json_depth = 16
 
 TEST_F(LimitsE2E, DeliveryWithMoreRecordsThanTheLimitIsRefusedWhole) {
   std::vector<std::string> records;
+  records.reserve(51);
   for (int i = 0; i < 51; ++i) records.push_back(Record("many-" + std::to_string(i), 1'000'000));
   auto res = PostFirehose(Delivery("d-51", records));
   ASSERT_TRUE(res);
@@ -143,6 +149,85 @@ TEST_F(LimitsE2E, UsageBodyOverTheLimitGets413AndNothingIsApplied) {
   int status = 0;
   Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token", &status);
   EXPECT_EQ(status, 404);
+}
+
+// Many header lines, each under cpp-httplib's 8 KiB per line: without server.max_header_bytes
+// the server held every one of them (160 MB of headers took its memory to ~250 MB).
+TEST_F(LimitsE2E, HeadersBeyondTheTotalLimitAreRefusedWithoutBeingHeld) {
+  const int64_t before = ProcStatusKib(pid_, "VmHWM");
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+  const std::string line = "X-A: " + std::string(8000, 'a') + "\r\n";
+  size_t sent = 0;
+  timeval tv{0, 200'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  for (int i = 0; i < 12'800; ++i) {  // up to 100 MiB
+    const ssize_t n = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server closed the connection (or stopped reading)
+    sent += static_cast<size_t>(n);
+  }
+  std::array<char, 512> reply{};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  const ssize_t got = ::recv(fd, reply.data(), reply.size(), 0);
+  ::close(fd);
+  EXPECT_LT(sent, size_t{100} << 20) << "the server kept reading headers";
+  if (got > 0) {
+    EXPECT_EQ(std::string(reply.data(), 13), "HTTP/1.1 400 ");
+  }
+  EXPECT_LT(ProcStatusKib(pid_, "VmHWM") - before, 16 * 1024);
+  // Headers just under the limit are fine, and the server keeps serving.
+  httplib::Headers many;
+  for (int i = 0; i < 6; ++i) many.emplace("X-H" + std::to_string(i), std::string(7000, 'b'));
+  auto res = Client().Get("/healthz", many);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+// A client that sends a header line every half second never lets the per-read timeout expire;
+// the headers as a whole must still arrive within server.read_timeout_seconds (2 s here).
+class TrickleE2E : public LimitsE2E {
+ protected:
+  int ReadTimeoutSeconds() override { return 2; }
+};
+
+TEST_F(TrickleE2E, HeadersTrickledSlowerThanTheReadTimeoutAreCutOff) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+  const auto t0 = std::chrono::steady_clock::now();
+  bool cut = false;
+  timeval tv{0, 10'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    const std::string line = "X-Slow: 1\r\n";
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) {
+      cut = true;
+      break;
+    }
+    std::array<char, 64> reply{};
+    const ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
+    if (n == 0 || (n > 0 && std::string(reply.data(), 13) == "HTTP/1.1 400 ")) {
+      cut = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ::close(fd);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(cut);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(4500));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,7 +321,7 @@ TEST_F(FloodE2E, FreshIdentitiesAreCappedWhileKnownPrincipalsKeepFlowing) {
   const int64_t principals = std::stoll(JsonValue(page, "principals"));
   const int64_t created = principals - 3;
   EXPECT_GE(principals, 200);
-  EXPECT_LE(principals, 200 * (static_cast<int64_t>(minutes) + 1));
+  EXPECT_LE(principals, int64_t{200} * (static_cast<int64_t>(minutes) + 1));
   // The rest was counted as deferred, and the log says so once a minute at most.
   const std::string metrics = Get("/metrics", "");
   const std::string deferred =

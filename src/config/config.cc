@@ -77,6 +77,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Largest request body accepted (413 beyond it)."},
       {"server.read_timeout_seconds", "integer", "30",
        "A client that sends nothing for this long is disconnected (slow-client guard)."},
+      {"server.max_header_bytes", "integer", "65536",
+       "Most bytes of a request line and headers together (each header line is also capped at "
+       "8 KiB); more gets 400 and the connection is closed. They must also arrive within "
+       "server.read_timeout_seconds."},
       {"server.cors_origins", "string list", "[]",
        "Origins (\"https://host[:port]\", exactly as browsers send them) allowed to call the "
        "API from another origin (CORS, preflight included). Empty: no CORS header is ever sent, "
@@ -293,6 +297,8 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.server_max_body_bytes, AsInt(v, key, 1024, int64_t{1} << 32));
   } else if (key == "server.read_timeout_seconds") {
     ASSIGN_OR_RETURN(c.server_read_timeout_seconds, AsInt(v, key, 1, 3600));
+  } else if (key == "server.max_header_bytes") {
+    ASSIGN_OR_RETURN(c.server_max_header_bytes, AsInt(v, key, 8192, int64_t{1} << 20));
   } else if (key == "server.cors_origins") {
     for (const std::string& origin : v.items) {
       const size_t scheme = origin.find("://");

@@ -94,6 +94,7 @@ struct Config {
   std::string server_listen = "127.0.0.1:8080";
   int64_t server_max_body_bytes = int64_t{64} << 20;
   int64_t server_read_timeout_seconds = 30;
+  int64_t server_max_header_bytes = int64_t{64} << 10;
   // Origins ("https://host[:port]") whose browsers may call the API cross-origin; empty: none.
   std::vector<std::string> server_cors_origins;
   std::vector<std::string> admin_tokens;

@@ -17,6 +17,7 @@
 #include "engine/json_views.h"
 #include "formats/input.h"
 #include "server/dashboard.h"
+#include "server/guarded_server.h"
 #include "util/json_writer.h"
 
 namespace budgeteer {
@@ -348,7 +349,7 @@ struct HttpServer::Impl {
   ServerDeps deps;
   ServerLimits limits;
   std::vector<std::string> cors_origins;  // set before Run
-  httplib::Server server;
+  GuardedServer server;
 
   Impl(ServerDeps d, ServerLimits l) : deps(d), limits(l) { Routes(); }
 
@@ -424,6 +425,8 @@ struct HttpServer::Impl {
   void Routes() {
     server.set_tcp_nodelay(true);  // replies are small: do not wait for delayed ACKs
     server.set_payload_max_length(limits.max_body_bytes);
+    server.set_header_limits(limits.max_header_bytes,
+                             std::chrono::seconds(limits.read_timeout_seconds));
     server.set_read_timeout(limits.read_timeout_seconds, 0);
     server.set_write_timeout(limits.write_timeout_seconds, 0);
     server.set_keep_alive_timeout(limits.keep_alive_seconds);

@@ -1,0 +1,32 @@
+// GuardedServer: cpp-httplib's Server with its connections read through a stream that bounds
+// what a request may send before its body. Debian's cpp-httplib 0.11 caps each header line at
+// 8 KiB but neither the number of lines nor the time a client takes to send them: one client
+// could make the server hold gigabytes of headers, or hold a worker thread for as long as it
+// sends a byte every few seconds. Here the request line and headers together are limited to
+// `max_header_bytes` (beyond it: 400 and the connection closed) and must arrive within
+// `header_timeout` of the request's first byte. Keep-alive, timeouts and the request loop are
+// otherwise httplib's. Configure before listening; thread-safe as httplib::Server is.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstddef>
+
+namespace budgeteer {
+
+class GuardedServer : public httplib::Server {
+ public:
+  void set_header_limits(size_t max_header_bytes, std::chrono::milliseconds header_timeout) {
+    max_header_bytes_ = max_header_bytes;
+    header_timeout_ = header_timeout;
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+
+  size_t max_header_bytes_ = size_t{64} << 10;
+  std::chrono::milliseconds header_timeout_{30'000};
+};
+
+}  // namespace budgeteer
