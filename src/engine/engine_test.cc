@@ -380,6 +380,7 @@ TEST_F(EngineTest, NewPrincipalCapDefersFreshIdentitiesAndLosesNothing) {
   // One batch: the known key and five fresh API keys (two records for the first of them).
   std::vector<UsageRecord> batch = {Haiku("known-1", 1'000'000, kKey, at)};
   std::vector<std::string> callers;
+  callers.reserve(5);
   for (int i = 0; i < 5; ++i) {
     callers.push_back("arn:aws:iam::111122223333:user/BedrockAPIKey-fresh" + std::to_string(i));
   }
