@@ -33,9 +33,9 @@ constexpr int64_t kTokens = 4'000;  // Claude 3 Haiku input: $0.001 a record
 constexpr int64_t kNanosPerRecord = 1'000'000;
 
 // `n` invocation-log records "<prefix>-<i>" of BedrockAPIKey-abc, stamped `at`, as JSON lines.
-std::string Lines(const std::string& prefix, int n, const std::string& at) {
+std::string Lines(const std::string& prefix, int64_t n, const std::string& at) {
   std::string out;
-  for (int i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     LogRecord r;
     r.request_id = prefix + "-" + std::to_string(i);
     r.timestamp = at;
@@ -66,7 +66,7 @@ std::string Usd(int64_t records) { return Money::FromNanos(records * kNanosPerRe
 TEST(DamagedGzipCliE2E, EachDamagedFileIsNamedOnceOthersCountAndTheIntactCopyAddsTheRest) {
   CliHarness h;
   const std::string at = "2026-03-01T10:00:00Z";
-  constexpr int kPerFile = 300;
+  constexpr int64_t kPerFile = 300;
   std::map<std::string, std::string> intact;  // name -> gzip
   for (const char* name : {"good1", "trunc", "corrupt", "trailing", "good2"}) {
     intact[name] = GzipOf(Lines(name, kPerFile, at));
@@ -255,7 +255,7 @@ poll_seconds = 1
   }
 
   std::string Put(const std::string& name, const std::string& body) {
-    const std::string key = std::string(kKeyPrefix) + name;
+    std::string key = std::string(kKeyPrefix) + name;
     auto put =
         S3().Rest("PutObject", "PUT", std::string("/") + kBucket + "/" + aws::UriEncode(key, true),
                   {}, {}, body, aws::Protocol::kRestXml);
@@ -267,6 +267,9 @@ poll_seconds = 1
     return JsonValue(Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token"), "spent_usd");
   }
 
+  // The server starts once the test has put its objects (SetUp prepares moto only).
+  void StartServer() { ServeFixture::SetUp(); }
+
   SystemClock clock_;
   aws::MapEnvironment env_;
   std::unique_ptr<aws::testing::MotoServer> moto_;
@@ -276,7 +279,7 @@ poll_seconds = 1
 
 TEST_F(DamagedS3E2E, DamagedObjectsAreNamedInTheLogSkippedOnceAndTheOthersCount) {
   const std::string at = SystemClock().Now().PlusSeconds(-600).ToRfc3339();
-  constexpr int kPerObject = 200;
+  constexpr int64_t kPerObject = 200;
   const std::string trunc_gz = GzipOf(Lines("trunc", kPerObject, at));
   const std::string corrupt_gz = GzipOf(Lines("corrupt", kPerObject, at));
   const std::string hour = "2026/11/01/00/";
@@ -287,7 +290,7 @@ TEST_F(DamagedS3E2E, DamagedObjectsAreNamedInTheLogSkippedOnceAndTheOthersCount)
       Put(hour + "d-trailing.json.gz", TrailingGarbage(GzipOf(Lines("trailing", kPerObject, at))));
   Put(hour + "e-empty.json.gz", "");
   Put(hour + "f-good.json.gz", GzipOf(Lines("good2", kPerObject, at)));
-  ServeFixture::SetUp();
+  StartServer();
 
   // The good objects and the member before the garbage count; each damaged object is named.
   ASSERT_TRUE(WaitUntil(
