@@ -1,0 +1,107 @@
+// IngestService over a ledger that cannot commit (testing::FaultyLedger): the Firehose contract
+// under a full or read-only disk. A delivery whose batch cannot commit is answered 503 (Firehose
+// retries it) with an errorMessage that says why, nothing of it is kept, and the same delivery
+// sent again once the disk is back is applied once.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+
+#include "engine/engine.h"
+#include "formats/input.h"
+#include "pricing/catalog_file.h"
+#include "server/ingest_service.h"
+#include "store/sqlite/sqlite_ledger.h"
+#include "store/testing/faulty_ledger.h"
+
+namespace budgeteer {
+namespace {
+
+using testing::FaultyLedger;
+
+constexpr char kKey[] = "fh-key";
+
+// A Firehose delivery of `n` Claude 3 Haiku records (1M input tokens, $0.25 each) of one IAM
+// user, stamped a minute before 2026-03-01T12:00:00Z.
+std::string Delivery(const std::string& id, int n) {
+  std::string body = R"({"requestId":")" + id + R"(","timestamp":1772366340000,"records":[)";
+  for (int i = 0; i < n; ++i) {
+    const std::string record =
+        R"({"schemaType":"ModelInvocationLog","schemaVersion":"1.0",)"
+        R"("timestamp":"2026-03-01T11:59:00Z","accountId":"111122223333",)"
+        R"("identity":{"arn":"arn:aws:iam::111122223333:user/BedrockAPIKey-abc"},)"
+        R"("region":"us-east-1","requestId":")" +
+        id + "-" + std::to_string(i) +
+        R"(","operation":"Converse","modelId":"anthropic.claude-3-haiku-20240307-v1:0",)"
+        R"("input":{"inputTokenCount":1000000},"output":{"outputTokenCount":0}})";
+    body += (i ? "," : "") + std::string(R"({"data":")") + Base64Encode(record) + "\"}";
+  }
+  return body + "]}";
+}
+
+class IngestFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenSqliteLedger(":memory:", SqliteOptions{});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    sqlite_ = std::move(*store);
+    faulty_ = std::make_unique<FaultyLedger>(*sqlite_);
+    auto catalog = LoadEmbeddedCatalog();
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(*catalog);
+    auto engine = Engine::Open(*faulty_, catalog_, EngineOptions{}, clock_);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    ingest_ = std::make_unique<IngestService>(*engine_, mu_, clock_, kKey, ParseLimits{});
+  }
+
+  HttpReply Post(const std::string& body) {
+    return ingest_->Firehose(FirehoseRequest{kKey, "", "", body});
+  }
+
+  Money Spent() {
+    auto view = engine_->ShowBudget("BedrockAPIKey-abc");
+    return view.ok() ? view->row.state.spent : Money();
+  }
+
+  FixedClock clock_{*Timestamp::Parse("2026-03-01T12:00:00Z")};
+  std::unique_ptr<LedgerStore> sqlite_;
+  std::unique_ptr<FaultyLedger> faulty_;
+  PriceCatalog catalog_;
+  std::unique_ptr<Engine> engine_;
+  std::mutex mu_;
+  std::unique_ptr<IngestService> ingest_;
+};
+
+TEST_F(IngestFaultsTest, DeliveryThatCannotCommitIs503AndCountsOnceWhenResent) {
+  ASSERT_EQ(Post(Delivery("d1", 1)).status, 200);
+  ASSERT_EQ(Spent(), Money::FromNanos(250'000'000));
+
+  faulty_->FailWrites(FaultyLedger::DiskFull());
+  const std::string d2 = Delivery("d2", 2);
+  for (int attempt = 0; attempt < 3; ++attempt) {  // Firehose retries while the disk is full
+    const HttpReply reply = Post(d2);
+    EXPECT_EQ(reply.status, 503) << reply.body;
+    EXPECT_NE(reply.body.find(R"("requestId":"d2")"), std::string::npos) << reply.body;
+    EXPECT_NE(reply.body.find("errorMessage"), std::string::npos) << reply.body;
+    EXPECT_NE(reply.body.find("free disk space"), std::string::npos) << reply.body;
+  }
+  EXPECT_EQ(Spent(), Money::FromNanos(250'000'000));
+
+  faulty_->Heal();
+  const HttpReply ok = Post(d2);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Spent(), Money::FromNanos(750'000'000));
+  EXPECT_EQ(Post(d2).status, 200);  // a redelivery after the ack: a duplicate
+  EXPECT_EQ(Spent(), Money::FromNanos(750'000'000));
+}
+
+TEST_F(IngestFaultsTest, ANonRetryableLedgerErrorIs500) {
+  faulty_->FailWrites(Status(Code::kDataLoss, "ledger: the file is damaged", false));
+  const HttpReply reply = Post(Delivery("d3", 1));
+  EXPECT_EQ(reply.status, 500) << reply.body;
+  EXPECT_NE(reply.body.find("damaged"), std::string::npos) << reply.body;
+}
+
+}  // namespace
+}  // namespace budgeteer
