@@ -41,6 +41,45 @@ deps-web:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Fuzzing with libFuzzer (fuzz/, docs/reliability.md#fuzzing): clang and its fuzzer runtime,
+# installed only by the fuzz targets. `make fuzz` builds the fuzzers (only the libraries they
+# link) in $(FUZZ_BUILD) and runs each for FUZZ_SECONDS on a scratch copy of its corpus;
+# `make fuzz-ci` is the short run CI does, plus clang-tidy on fuzz/ (which `make tidy`, built
+# on the g++ tree, does not see).
+FUZZ_DEBS := clang libclang-rt-14-dev
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+.PHONY: deps-fuzz fuzz-build fuzz fuzz-ci fuzz-tidy
+
+deps-fuzz:
+	@missing=$$(for p in $(FUZZ_DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(FUZZ_BUILD)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBUDGETEER_FUZZ=ON -DBUDGETEER_BENCH=OFF
+
+fuzz-build: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_BUILD)
+
+fuzz-tidy: fuzz-build
+	@run-clang-tidy -quiet -p $(FUZZ_BUILD) -j $(JOBS) $$(git ls-files 'fuzz/*.cc') \
+	  >/tmp/budgeteer-fuzz-tidy.log 2>&1 \
+	  || { grep -E 'warning:|error:' /tmp/budgeteer-fuzz-tidy.log | head -50; exit 1; }; \
+	echo "clang-tidy (fuzz/): clean"
+
+fuzz-ci: fuzz-tidy
+	FUZZ_SECONDS=10 fuzz/run.sh $(FUZZ_BUILD)
+
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 

@@ -36,7 +36,8 @@ struct BudgetSettings {
 
   // Names the offending field: limit >= 0, 1 <= warn <= critical <= 100, 0 <= grace <= 30 days.
   Status Validate() const;
-  auto operator<=>(const BudgetSettings&) const = default;
+  // Equality only: PeriodSpec has no order (clang: a defaulted <=> here is deleted).
+  bool operator==(const BudgetSettings&) const = default;
 };
 
 // Sentinel for "exempt until further notice".

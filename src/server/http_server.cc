@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <optional>
@@ -345,11 +346,51 @@ std::string BudgetPageJson(std::vector<BudgetView> views, const BudgetPageQuery&
 }
 }  // namespace
 
+// httplib::Server whose per-request loop can be driven from a Stream (ServeBytes).
+class StreamServer : public GuardedServer {
+ public:
+  using httplib::Server::process_request;
+};
+
+// One in-memory connection: reads come from `in`, writes go to `out`.
+class BytesStream final : public httplib::Stream {
+ public:
+  explicit BytesStream(std::string_view in) : in_(in) {}
+  bool is_readable() const override { return pos_ < in_.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size() - pos_);
+    std::memcpy(ptr, in_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 50000;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 8080;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  bool exhausted() const { return pos_ >= in_.size(); }
+  std::string& out() { return out_; }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string out_;
+};
+
 struct HttpServer::Impl {
   ServerDeps deps;
   ServerLimits limits;
   std::vector<std::string> cors_origins;  // set before Run
-  GuardedServer server;
+  StreamServer server;
 
   Impl(ServerDeps d, ServerLimits l) : deps(d), limits(l) { Routes(); }
 
@@ -901,6 +942,18 @@ void HttpServer::SetCorsOrigins(std::vector<std::string> origins) {
 }
 
 void HttpServer::Run() { impl_->server.listen_after_bind(); }
+
+std::string HttpServer::ServeBytes(std::string_view request_bytes) {
+  BytesStream stream(request_bytes);
+  for (size_t served = 0;
+       served < static_cast<size_t>(impl_->limits.keep_alive_max_requests) && !stream.exhausted();
+       ++served) {
+    bool closed = false;
+    const bool ok = impl_->server.process_request(stream, false, closed, nullptr);
+    if (!ok || closed) break;
+  }
+  return std::move(stream.out());
+}
 
 void HttpServer::Stop() {
   if (impl_ && impl_->server.is_running()) impl_->server.stop();

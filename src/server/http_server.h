@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -59,6 +60,11 @@ class HttpServer {
   void Run();
   // Stops accepting; in-flight requests finish. Thread-safe.
   void Stop();
+
+  // Serves `request_bytes` as if they arrived on one connection (keep-alive: request after
+  // request until the bytes run out or the connection would close) and returns the bytes the
+  // server wrote back. No socket and no thread: for the HTTP fuzzer (fuzz/) and tests.
+  std::string ServeBytes(std::string_view request_bytes);
 
  private:
   struct Impl;

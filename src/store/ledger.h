@@ -43,7 +43,8 @@ struct SettingsOverrides {
     if (period) s.period = *period;
     return s;
   }
-  auto operator<=>(const SettingsOverrides&) const = default;
+  // Equality only: PeriodSpec has no order (clang: a defaulted <=> here is deleted).
+  bool operator==(const SettingsOverrides&) const = default;
 };
 
 struct PrincipalRow {
