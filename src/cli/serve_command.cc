@@ -166,16 +166,18 @@ void RollUpInSlices(Engine& engine, std::mutex& engine_mu) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
   while (std::chrono::steady_clock::now() < deadline) {
     Result<int64_t> rolled = int64_t{0};
+    bool incremental = false;  // read under the lock: ApplyBatch on other threads changes it
     const auto started = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(engine_mu);
       rolled = engine.RollUp(kSlice);
+      incremental = engine.rollup_is_incremental();
     }
     if (!rolled.ok()) {
       std::cerr << "scheduler: roll-up failed: " << rolled.status().message() << '\n';
       return;
     }
-    if (*rolled < kSlice || engine.rollup_is_incremental()) return;
+    if (*rolled < kSlice || incremental) return;
     std::this_thread::sleep_for(std::chrono::steady_clock::now() - started);
   }
 }
