@@ -62,6 +62,7 @@ class Service {
   }
 
   IngestService& ingest() { return *ingest_; }
+  size_t MetricsBytes() const { return metrics_.Render("").size(); }
   HttpServer& server() { return *server_; }
 
   // Money invariants over every principal: spend is never negative.

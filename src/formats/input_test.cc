@@ -507,6 +507,38 @@ TEST(ParseStreamTest, DocumentSizeLimit) {
                   "(ingest.max_document_bytes)"));
 }
 
+// Found by fuzz/input_fuzzer (fuzz/regressions/input/): a damaged .json.gz whose content is one
+// document over ingest.max_document_bytes was refused as DATA_LOSS when read in large chunks,
+// but read a few bytes at a time the parser stopped at the limit and never reached the broken
+// gzip trailer: one rejection and OK. The rest of the input is now read (not kept) either way.
+TEST(ParseStreamTest, DamagedGzipPastAnOversizedDocumentIsReportedWhateverTheReads) {
+  ParseLimits limits;
+  limits.max_document_bytes = 1000;
+  const std::string document = ReadFixture("records_array.json");
+  ASSERT_GT(document.size(), limits.max_document_bytes);
+  auto gz = Gzip(document);
+  ASSERT_TRUE(gz.ok());
+  std::string damaged = *gz;
+  damaged[damaged.size() - 6] = static_cast<char>(damaged[damaged.size() - 6] ^ 0x5a);  // CRC
+  for (size_t step : {size_t{3}, size_t{64}, damaged.size()}) {
+    InputParser parser(limits);
+    RecordingSink sink;
+    TrickleSource source(damaged, step);
+    const Status s = parser.ParseStream(source, "d.json.gz", sink);
+    EXPECT_EQ(s.code(), Code::kDataLoss) << "step " << step << ": " << s.ToString();
+    EXPECT_TRUE(sink.rejects.empty()) << "step " << step;
+  }
+  // Intact, the oversized document is rejected by name at any step, and the status is OK.
+  for (size_t step : {size_t{3}, gz->size()}) {
+    InputParser parser(limits);
+    RecordingSink sink;
+    TrickleSource source(*gz, step);
+    EXPECT_TRUE(parser.ParseStream(source, "d.json.gz", sink).ok());
+    ASSERT_EQ(sink.rejects.size(), 1u);
+    EXPECT_TRUE(Has(sink.rejects[0].reason, "ingest.max_document_bytes"));
+  }
+}
+
 TEST(ParseStreamTest, OddLines) {
   const std::string rec =
       R"({"request_id":"r","timestamp":"2025-06-03T15:00:07Z","principal":"1:a","model_id":"m"})";
