@@ -45,6 +45,7 @@ class LimitsE2E : public ServeFixture {
  protected:
   virtual std::string Extra() { return ""; }
   virtual int ReadTimeoutSeconds() { return 30; }
+  virtual int BodyTimeoutSeconds() { return 300; }
   std::string ConfigToml() override {
     return R"(
 [auth]
@@ -56,7 +57,7 @@ access_key = "fh-secret-key"
 max_body_bytes = 4194304
 read_timeout_seconds = )" +
            std::to_string(ReadTimeoutSeconds()) +
-           R"(
+           "\nbody_timeout_seconds = " + std::to_string(BodyTimeoutSeconds()) + R"(
 [ingest]
 max_records_per_envelope = 50
 max_line_bytes = 2048
@@ -194,7 +195,47 @@ TEST_F(LimitsE2E, HeadersBeyondTheTotalLimitAreRefusedWithoutBeingHeld) {
 class TrickleE2E : public LimitsE2E {
  protected:
   int ReadTimeoutSeconds() override { return 2; }
+  int BodyTimeoutSeconds() override { return 3; }
+
+  // Sends `head`, then `line` every 500 ms until the server answers or closes the connection;
+  // returns how long that took (10 s: it never did).
+  std::chrono::milliseconds TrickleUntilCutOff(const std::string& head, const std::string& line) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    const auto t0 = std::chrono::steady_clock::now();
+    timeval tv{0, 10'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+      if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) <= 0) break;
+      std::array<char, 64> reply{};
+      const ssize_t n = ::recv(fd, reply.data(), reply.size(), 0);
+      if (n == 0 || (n > 0 && std::string(reply.data(), 13) == "HTTP/1.1 400 ")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    ::close(fd);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0);
+  }
 };
+
+TEST_F(TrickleE2E, BodiesTrickledSlowerThanTheBodyTimeoutAreCutOff) {
+  // A Firehose delivery announced as 100 KB that arrives one byte every half second: every
+  // read is well within the 2 s read timeout, the body as a whole is cut off after 3 s.
+  const std::string head =
+      "POST /v1/ingest/firehose HTTP/1.1\r\nHost: x\r\nX-Amz-Firehose-Access-Key: "
+      "fh-secret-key\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{";
+  const auto elapsed = TrickleUntilCutOff(head, " ");
+  EXPECT_GE(elapsed, std::chrono::milliseconds(2500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(5500));
+  int status = 0;
+  Get("/healthz", "", &status);
+  EXPECT_EQ(status, 200);
+}
 
 TEST_F(TrickleE2E, HeadersTrickledSlowerThanTheReadTimeoutAreCutOff) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

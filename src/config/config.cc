@@ -81,6 +81,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "Most bytes of a request line and headers together (each header line is also capped at "
        "8 KiB); more gets 400 and the connection is closed. They must also arrive within "
        "server.read_timeout_seconds."},
+      {"server.body_timeout_seconds", "integer", "300",
+       "A request body must arrive within this many seconds of its headers, however steadily "
+       "it trickles (slow-client guard); then the request is refused and the connection closed."},
       {"server.cors_origins", "string list", "[]",
        "Origins (\"https://host[:port]\", exactly as browsers send them) allowed to call the "
        "API from another origin (CORS, preflight included). Empty: no CORS header is ever sent, "
@@ -299,6 +302,8 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.server_read_timeout_seconds, AsInt(v, key, 1, 3600));
   } else if (key == "server.max_header_bytes") {
     ASSIGN_OR_RETURN(c.server_max_header_bytes, AsInt(v, key, 8192, int64_t{1} << 20));
+  } else if (key == "server.body_timeout_seconds") {
+    ASSIGN_OR_RETURN(c.server_body_timeout_seconds, AsInt(v, key, 1, 86400));
   } else if (key == "server.cors_origins") {
     for (const std::string& origin : v.items) {
       const size_t scheme = origin.find("://");

@@ -53,23 +53,24 @@ void Address(const sockaddr_storage& addr, std::string& ip, int& port) {
 // A connection's socket, read through a small buffer. Between StartRequest() and the blank line
 // that ends the headers, the bytes handed out are counted and the clock is watched: past
 // `max_header_bytes` or `header_timeout`, reads fail, and httplib answers 400 or drops the
-// connection.
+// connection. After the headers, reads fail once `body_timeout` has passed.
 class GuardedStream final : public httplib::Stream {
  public:
   GuardedStream(socket_t sock, std::chrono::milliseconds read_timeout,
                 std::chrono::milliseconds write_timeout, size_t max_header_bytes,
-                std::chrono::milliseconds header_timeout)
+                std::chrono::milliseconds header_timeout, std::chrono::milliseconds body_timeout)
       : sock_(sock),
         read_timeout_(read_timeout),
         write_timeout_(write_timeout),
         max_header_bytes_(max_header_bytes),
-        header_timeout_(header_timeout) {}
+        header_timeout_(header_timeout),
+        body_timeout_(body_timeout) {}
 
   void StartRequest() {
     in_headers_ = true;
     header_bytes_ = 0;
     tail_ = 0;
-    header_deadline_ = Clock::now() + header_timeout_;
+    deadline_ = Clock::now() + header_timeout_;
   }
 
   bool buffered() const { return begin_ < end_; }
@@ -78,7 +79,7 @@ class GuardedStream final : public httplib::Stream {
 
   ssize_t read(char* ptr, size_t size) override {
     if (begin_ == end_) {
-      if (in_headers_ && Clock::now() >= header_deadline_) return -1;
+      if (Clock::now() >= deadline_) return -1;
       if (!WaitFor(sock_, POLLIN, ReadWait())) return -1;
       ssize_t n = 0;
       do {
@@ -95,8 +96,9 @@ class GuardedStream final : public httplib::Stream {
         const char c = buf_[begin_ + i];
         tail_ = ((tail_ << 8) | static_cast<unsigned char>(c)) & 0xffffffffU;
         if (++header_bytes_ > max_header_bytes_) return -1;
-        if (tail_ == 0x0d0a0d0aU) {  // "\r\n\r\n"
+        if (tail_ == 0x0d0a0d0aU) {  // "\r\n\r\n": the body (if any) has its own deadline
           in_headers_ = false;
+          deadline_ = Clock::now() + body_timeout_;
           n = i + 1;
           break;
         }
@@ -133,11 +135,10 @@ class GuardedStream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
-  // The read timeout, shortened to what is left of the header deadline while in the headers.
+  // The read timeout, shortened to what is left of the request's deadline.
   std::chrono::milliseconds ReadWait() const {
-    if (!in_headers_) return read_timeout_;
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(header_deadline_ - Clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
     return std::max(std::chrono::milliseconds(0), std::min(read_timeout_, left));
   }
 
@@ -146,10 +147,12 @@ class GuardedStream final : public httplib::Stream {
   std::chrono::milliseconds write_timeout_;
   size_t max_header_bytes_;
   std::chrono::milliseconds header_timeout_;
+  std::chrono::milliseconds body_timeout_;
   bool in_headers_ = false;
   size_t header_bytes_ = 0;
   uint32_t tail_ = 0;  // the last four bytes handed out in the headers
-  Clock::time_point header_deadline_;
+  // The end of the header block's time, then of the body's (far away between requests).
+  Clock::time_point deadline_ = Clock::time_point::max();
   std::array<char, 4096> buf_{};
   size_t begin_ = 0;
   size_t end_ = 0;
@@ -160,7 +163,7 @@ class GuardedStream final : public httplib::Stream {
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   GuardedStream stream(sock, Millis(read_timeout_sec_, read_timeout_usec_),
                        Millis(write_timeout_sec_, write_timeout_usec_), max_header_bytes_,
-                       header_timeout_);
+                       header_timeout_, body_timeout_);
   bool ok = false;
   // As httplib's own loop: up to keep_alive_max_count_ requests, each one awaited for at most
   // the keep-alive timeout, while the server runs.

@@ -4,8 +4,10 @@
 // could make the server hold gigabytes of headers, or hold a worker thread for as long as it
 // sends a byte every few seconds. Here the request line and headers together are limited to
 // `max_header_bytes` (beyond it: 400 and the connection closed) and must arrive within
-// `header_timeout` of the request's first byte. Keep-alive, timeouts and the request loop are
-// otherwise httplib's. Configure before listening; thread-safe as httplib::Server is.
+// `header_timeout` of the request's first byte; the body must then arrive within
+// `body_timeout` (a client trickling a byte every few seconds no longer holds a worker until
+// its body ends). Keep-alive, timeouts and the request loop are otherwise httplib's. Configure
+// before listening; thread-safe as httplib::Server is.
 #pragma once
 
 #include <httplib.h>
@@ -17,9 +19,11 @@ namespace budgeteer {
 
 class GuardedServer : public httplib::Server {
  public:
-  void set_header_limits(size_t max_header_bytes, std::chrono::milliseconds header_timeout) {
+  void set_request_limits(size_t max_header_bytes, std::chrono::milliseconds header_timeout,
+                          std::chrono::milliseconds body_timeout) {
     max_header_bytes_ = max_header_bytes;
     header_timeout_ = header_timeout;
+    body_timeout_ = body_timeout;
   }
 
  private:
@@ -27,6 +31,7 @@ class GuardedServer : public httplib::Server {
 
   size_t max_header_bytes_ = size_t{64} << 10;
   std::chrono::milliseconds header_timeout_{30'000};
+  std::chrono::milliseconds body_timeout_{300'000};
 };
 
 }  // namespace budgeteer

@@ -466,8 +466,9 @@ struct HttpServer::Impl {
   void Routes() {
     server.set_tcp_nodelay(true);  // replies are small: do not wait for delayed ACKs
     server.set_payload_max_length(limits.max_body_bytes);
-    server.set_header_limits(limits.max_header_bytes,
-                             std::chrono::seconds(limits.read_timeout_seconds));
+    server.set_request_limits(limits.max_header_bytes,
+                              std::chrono::seconds(limits.read_timeout_seconds),
+                              std::chrono::seconds(limits.body_timeout_seconds));
     server.set_read_timeout(limits.read_timeout_seconds, 0);
     server.set_write_timeout(limits.write_timeout_seconds, 0);
     server.set_keep_alive_timeout(limits.keep_alive_seconds);

@@ -26,7 +26,8 @@ struct ServerLimits {
   // The request line and headers together; more gets 400. They must also arrive within
   // read_timeout_seconds of the request's first byte (GuardedServer).
   size_t max_header_bytes = size_t{64} << 10;
-  int read_timeout_seconds = 30;  // a slow client is cut off after this
+  int body_timeout_seconds = 300;  // a body must arrive within this after its headers
+  int read_timeout_seconds = 30;   // a slow client is cut off after this
   int write_timeout_seconds = 30;
   int keep_alive_seconds = 30;
   int keep_alive_max_requests = 1000;
