@@ -747,21 +747,24 @@ secret = "whsec-soak"
   }
 
   void CheckNotifications() {
-    // The dispatcher catches up: wait while the outbox shrinks. An action still pending (or
-    // failed, waiting for a retry) after 30 s without progress is stuck; a dead one is lost.
+    // The dispatcher catches up: wait while it delivers. Progress is the count of delivered
+    // rows (routing an action adds one pending row per channel, so the pending count alone can
+    // stand still while work is done). An action still pending (or failed, waiting for a retry)
+    // after 30 s without a delivery is stuck; a dead one is lost.
     const auto drain_start = SteadyClock::now();
     auto last_progress = drain_start;
-    int64_t waiting = std::numeric_limits<int64_t>::max();
+    int64_t waiting = -1;
+    int64_t delivered = -1;
     int64_t at_start = -1;
     for (;;) {
       const Json health = GetJson("/v1/health");
       const Json outbox = health.is_object() ? health.value("outbox", Json::object()) : Json();
-      const int64_t now_waiting =
-          outbox.value("pending", int64_t{0}) + outbox.value("failed", int64_t{0});
+      waiting = outbox.value("pending", int64_t{0}) + outbox.value("failed", int64_t{0});
       fig_.outbox_dead = outbox.value("dead", int64_t{0});
-      if (at_start < 0) at_start = now_waiting;
-      if (now_waiting < waiting) {
-        waiting = now_waiting;
+      const int64_t now_delivered = outbox.value("delivered", int64_t{0});
+      if (at_start < 0) at_start = waiting;
+      if (now_delivered > delivered) {
+        delivered = now_delivered;
         last_progress = SteadyClock::now();
       }
       if (waiting == 0 || SteadyClock::now() - last_progress > std::chrono::seconds(30)) break;
@@ -770,7 +773,30 @@ secret = "whsec-soak"
     fig_.outbox_stuck = waiting;
     fig_.drain_seconds = std::chrono::duration<double>(SteadyClock::now() - drain_start).count();
     fig_.outbox_waiting_at_end = at_start;
-    EXPECT_EQ(fig_.outbox_stuck, 0) << "outbox actions pending without progress";
+    if (fig_.outbox_stuck > 0) {
+      std::string rows;
+      int shown = 0;
+      for (const Json& row : GetJson("/v1/outbox?limit=1000000")) {
+        const std::string status = Str(row, "status");
+        if ((status == "pending" || status == "failed") && shown++ < 8) rows += row.dump() + "\n";
+      }
+      const std::string log = ServerLog();
+      // Where the server's threads are (gdb, when installed), to tell a stall from slowness.
+      std::string stacks;
+      const std::string gdb = "gdb -p " + std::to_string(pid_) +
+                              " -batch -ex 'thread apply all bt 12' 2>/dev/null | grep -E "
+                              "'^Thread|^#' | head -150";
+      if (FILE* f = popen(gdb.c_str(), "r")) {
+        char buf[512];
+        while (fgets(buf, sizeof(buf), f) != nullptr) stacks += buf;
+        pclose(f);
+      }
+      std::cout << "[ soak   ] server threads at the stall:\n" << stacks;
+      ADD_FAILURE() << fig_.outbox_stuck << " outbox actions pending without progress for 30 s, "
+                    << "e.g.\n"
+                    << rows << "server log (tail):\n"
+                    << log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
+    }
     EXPECT_EQ(fig_.outbox_dead, 0);
 
     // Per channel (notifications at /hook, access actions at /enforce): every expected action
