@@ -10,7 +10,7 @@
 // size is exact, and SQLite meets the real ENOSPC (SQLITE_FULL). `mount -o remount,ro` cannot
 // simulate a disk turning read-only under a running server: Linux refuses it (EBUSY) while the
 // ledger is open for writing. RLIMIT_FSIZE would kill the server with SIGXFSZ instead.
-// Needs root (mount); skipped with a message otherwise, unless CI=true.
+// Needs root with CAP_SYS_ADMIN (mount); skipped with a message when mounting is not permitted.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -65,8 +65,13 @@ class DiskFullE2E : public ServeFixture {
     disk_ = h_.dir() + "/disk";
     std::filesystem::create_directory(disk_);
     if (::mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=24m") != 0) {
-      const std::string why = std::strerror(errno);  // NOLINT(concurrency-mt-unsafe)
-      if (CiRequiresEverything()) FAIL() << "cannot mount a tmpfs (" << why << "); CI=true";
+      const int err = errno;
+      const std::string why = std::strerror(err);  // NOLINT(concurrency-mt-unsafe)
+      // Not allowed to mount (no CAP_SYS_ADMIN) is the machine's limit, not a missing
+      // dependency: skipped even in CI; any other failure to mount fails there.
+      if (CiRequiresEverything() && err != EPERM) {
+        FAIL() << "cannot mount a tmpfs (" << why << "); CI=true";
+      }
       GTEST_SKIP() << "cannot mount a tmpfs for the full-disk test (" << why
                    << "): run as root, or in CI with CAP_SYS_ADMIN";
     }
@@ -213,7 +218,7 @@ TEST(DiskReadOnlyE2E, LedgerOnAReadOnlyFilesystemStopsTheStartWithAClearError) {
   const std::string disk = h.dir() + "/ro";
   std::filesystem::create_directory(disk);
   if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=8m") != 0) {
-    if (CiRequiresEverything()) FAIL() << "cannot mount a tmpfs; CI=true";
+    if (CiRequiresEverything() && errno != EPERM) FAIL() << "cannot mount a tmpfs; CI=true";
     GTEST_SKIP() << "cannot mount a tmpfs for the read-only test: run as root";
   }
   std::filesystem::create_symlink(disk + "/ledger.db", h.dir() + "/ledger.db");

@@ -891,9 +891,11 @@ secret = "whsec-soak"
 TEST_F(SoakTest, KilledAndReplayedDeliveriesEndAtExactFigures) {
   const Timestamp month_start = ParseTime(MonthStart(run_start_, 0));
   const Timestamp month_end = ParseTime(MonthStart(run_start_, 1));
-  ASSERT_GT(month_end.unix_millis() - run_start_.unix_millis(), (opt_.seconds + 600) * 1000)
-      << "the run would cross a month end (a period refresh the soak does not model); start it "
-         "after midnight UTC on the 1st";
+  if (month_end.unix_millis() - run_start_.unix_millis() <= (opt_.seconds + 600) * 1000) {
+    // A calendar limit, not a failure: CI runs at any hour.
+    GTEST_SKIP() << "the run would cross a month end (a period refresh the soak does not "
+                    "model); start it after midnight UTC on the 1st";
+  }
   prev_month_start_ = ParseTime(MonthStart(run_start_, -1));
   stamp_base_ = run_start_.PlusSeconds(-5);
   stamp_spread_ =
