@@ -19,7 +19,6 @@
 
 #include "aws/client.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "aws/xml.h"
 #include "core/clock.h"
 #include "tests/serve_fixture.h"
@@ -133,37 +132,16 @@ class AwsProxy {
 class AwsFaultsE2E : public ServeFixture {
  protected:
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto keys = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
-    const std::string key_id = keys->access_key_id;
-    const std::string secret = keys->secret_access_key;
-    credentials_ = std::make_unique<aws::StaticCredentialsProvider>(*keys);
     ASSERT_TRUE(Iam("CreateUser", {{"UserName", kUser}}).ok());
-    proxy_ = std::make_unique<AwsProxy>(moto_->port());
+    proxy_ = std::make_unique<AwsProxy>(moto_->server().port());
 
     // serve reaches AWS only through the proxy.
-    // NOLINTBEGIN(concurrency-mt-unsafe): the test is single-threaded here
-    setenv("AWS_ENDPOINT_URL", proxy_->url().c_str(), 1);
-    setenv("AWS_ACCESS_KEY_ID", key_id.c_str(), 1);
-    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
-    setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("AWS_PROFILE");
-    // NOLINTEND(concurrency-mt-unsafe)
+    moto_->ExportToChildProcesses();
+    setenv("AWS_ENDPOINT_URL", proxy_->url().c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
     ServeFixture::SetUp();
   }
 
@@ -194,10 +172,7 @@ max_backoff_ms = 400
   // An IAM query action straight to moto (not through the proxy).
   Result<std::string> Iam(const std::string& action,
                           const std::vector<std::pair<std::string, std::string>>& params) {
-    auto endpoint = aws::ResolveEndpoint(aws::kIam, "us-east-1", env_);
-    if (!endpoint.ok()) return endpoint.status();
-    return aws::AwsClient(aws::kIam, *endpoint, credentials_.get(), *transport_, clock_)
-        .Query(action, kIamVersion, params);
+    return moto_->Client(aws::kIam).Query(action, kIamVersion, params);
   }
 
   // The user's inline policy names.
@@ -230,11 +205,7 @@ max_backoff_ms = 400
     return outbox.substr(start, outbox.find('}', at) - start + 1);
   }
 
-  SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> credentials_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
   std::unique_ptr<AwsProxy> proxy_;
 };
 

@@ -19,7 +19,6 @@
 #include "aws/environment.h"
 #include "aws/http.h"
 #include "aws/testing/moto_account.h"
-#include "aws/testing/moto_server.h"
 #include "core/money.h"
 #include "formats/input.h"
 #include "tests/serve_fixture.h"
@@ -218,41 +217,17 @@ poll_seconds = 1
   }
 
   void SetUp() override {
-    if (!aws::testing::MotoServer::Available()) {
-      if (aws::testing::MotoRequired()) FAIL() << "moto_server is not on PATH (CI=true)";
-      GTEST_SKIP() << "moto_server is not on PATH: skipping the damaged-object S3 test";
-    }
-    auto moto = aws::testing::MotoServer::Start(3);
+    BUDGETEER_SKIP_WITHOUT_MOTO();
+    auto moto = aws::testing::MotoAccount::Start("budgeteer");
     ASSERT_TRUE(moto.ok()) << moto.status().ToString();
     moto_ = std::move(moto).value();
-    env_.Set("AWS_ENDPOINT_URL", moto_->url());
-    auto transport = aws::MakeCurlTransport();
-    ASSERT_TRUE(transport.ok());
-    transport_ = std::move(transport).value();
-    auto key = aws::testing::CreateSigningUser(*moto_, "budgeteer");
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
-    const std::string id = key->access_key_id;
-    const std::string secret = key->secret_access_key;
-    creds_ = std::make_unique<aws::StaticCredentialsProvider>(*key);
     ASSERT_TRUE(S3().Rest("CreateBucket", "PUT", std::string("/") + kBucket, {}, {}, "",
                           aws::Protocol::kRestXml)
                     .ok());
-    // NOLINTBEGIN(concurrency-mt-unsafe): set before the server starts, read only by it
-    setenv("AWS_ENDPOINT_URL", moto_->url().c_str(), 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1);
-    setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent", 1);
-    setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
-    // NOLINTEND(concurrency-mt-unsafe)
+    moto_->ExportToChildProcesses();
   }
 
-  aws::AwsClient S3() {
-    auto endpoint = aws::ResolveEndpoint(aws::kS3, "us-east-1", env_);
-    EXPECT_TRUE(endpoint.ok());
-    return aws::AwsClient(aws::kS3, endpoint.ok() ? *endpoint : aws::Endpoint{}, creds_.get(),
-                          *transport_, clock_, aws::HttpTimeouts{2000, 20000});
-  }
+  aws::AwsClient S3() { return moto_->Client(aws::kS3); }
 
   std::string Put(const std::string& name, const std::string& body) {
     std::string key = std::string(kKeyPrefix) + name;
@@ -270,11 +245,7 @@ poll_seconds = 1
   // The server starts once the test has put its objects (SetUp prepares moto only).
   void StartServer() { ServeFixture::SetUp(); }
 
-  SystemClock clock_;
-  aws::MapEnvironment env_;
-  std::unique_ptr<aws::testing::MotoServer> moto_;
-  std::unique_ptr<aws::HttpTransport> transport_;
-  std::unique_ptr<aws::CredentialsProvider> creds_;
+  std::unique_ptr<aws::testing::MotoAccount> moto_;
 };
 
 TEST_F(DamagedS3E2E, DamagedObjectsAreNamedInTheLogSkippedOnceAndTheOthersCount) {
