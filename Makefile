@@ -135,10 +135,10 @@ test-tsan: deps
 # The full runs above take longer than CI's time on two cores; they are for a release machine.
 CI_ASAN_TESTS := util_test core_test formats_test pricing_test config_test store_sqlite_test \
   engine_test
-CI_TSAN_TESTS := engine_test
+CI_TSAN_TESTS := engine_test serve_e2e_test serve_outbox_e2e_test
 test-sanitizers-ci:
 	@$(MAKE) --no-print-directory test-asan ASAN_TESTS="$(CI_ASAN_TESTS)" SAN_BINARY=
-	@$(MAKE) --no-print-directory test-tsan TSAN_TESTS="$(CI_TSAN_TESTS)" SAN_BINARY=
+	@$(MAKE) --no-print-directory test-tsan TSAN_TESTS="$(CI_TSAN_TESTS)"
 
 bench: build
 	bench/run.sh $(BUILD)
