@@ -104,12 +104,18 @@ test-web: deps-web build
 # binary the end-to-end tests spawn; empty when none of them is chosen); empty: everything.
 ASAN_TESTS ?=
 SAN_BINARY ?= budgeteer
+# Not under ASan (they run in make test): the three tests that bound serve's peak memory
+# (zip bomb, header flood, identity flood); ASan's shadow memory and quarantine add 40-450 MiB
+# to what they measure, with no report.
+ASAN_EXCLUDE := ServeE2E.FirehoseRefusesWrongKeysBadBodiesAndOversizedBodies
+ASAN_EXCLUDE := $(ASAN_EXCLUDE)|LimitsE2E.HeadersBeyondTheTotalLimitAreRefusedWithoutBeingHeld
+ASAN_EXCLUDE := $(ASAN_EXCLUDE)|FloodE2E.FreshIdentitiesAreCappedWhileKnownPrincipalsKeepFlowing
 labels = -L '^($(subst $(eval) ,|,$(strip $(1))))$$'
 test-asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
 	  -DBUDGETEER_SANITIZE=address,undefined -DBUDGETEER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS) $(if $(strip $(ASAN_TESTS)),--target $(SAN_BINARY) $(ASAN_TESTS))
-	scripts/sanitized-ctest.sh build-asan address -j $(JOBS) \
+	scripts/sanitized-ctest.sh build-asan address -j $(JOBS) -E '$(ASAN_EXCLUDE)' \
 	  $(if $(strip $(ASAN_TESTS)),$(call labels,$(ASAN_TESTS)))
 
 # test-tsan: under ThreadSanitizer, the test binaries whose code runs threads: the engine
@@ -131,13 +137,11 @@ test-tsan: deps
 	scripts/sanitized-ctest.sh build-tsan thread -j $(JOBS) $(call labels,$(TSAN_TESTS)) \
 	  -E '$(TSAN_EXCLUDE)'
 
-# What CI runs of the sanitizers: the share measured clean so far (docs/reliability.md#sanitizers).
-# The full runs above take longer than CI's time on two cores; they are for a release machine.
-CI_ASAN_TESTS := util_test core_test formats_test pricing_test config_test store_sqlite_test \
-  engine_test
+# What CI runs of the sanitizers (docs/reliability.md#sanitizers): the whole suite under ASan +
+# UBSan, and under TSan the share measured clean so far (the engine and the serve suites).
 CI_TSAN_TESTS := engine_test serve_e2e_test serve_outbox_e2e_test
 test-sanitizers-ci:
-	@$(MAKE) --no-print-directory test-asan ASAN_TESTS="$(CI_ASAN_TESTS)" SAN_BINARY=
+	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan TSAN_TESTS="$(CI_TSAN_TESTS)"
 
 bench: build
