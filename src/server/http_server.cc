@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -405,13 +406,21 @@ struct HttpServer::Impl {
   }
   // Whether the ledger takes a write now. A transaction that writes nothing commits even on a
   // full or read-only disk, so this writes a meta row (one page); at most once per 500 ms, in
-  // between the last outcome. Call with engine_mu held.
+  // between the last outcome. A change either way is logged once: with nothing due, the
+  // scheduler writes nothing and a disk failure would otherwise leave no trace in the log.
+  // Call with engine_mu held.
   Status ProbeLedger() {
     const auto now = std::chrono::steady_clock::now();
     if (probed_ && now - probed_at_ < std::chrono::milliseconds(500)) return probe_;
+    const bool was_ok = !probed_ || probe_.ok();
     probe_ = deps.store.WriteTransaction([&](LedgerTxn& txn) {
       return txn.SetMeta("ready_probe_at", deps.clock.Now().ToRfc3339());
     });
+    if (was_ok && !probe_.ok()) {
+      std::cerr << "ledger: not writable, not ready: " << probe_.message() << '\n';
+    } else if (!was_ok && probe_.ok()) {
+      std::cerr << "ledger: writable again, ready\n";
+    }
     probed_ = true;
     probed_at_ = now;
     return probe_;

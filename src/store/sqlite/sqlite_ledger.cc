@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -66,7 +67,28 @@ Code CodeFor(int rc) {
   }
 }
 
-std::string_view HintFor(int rc) {
+// Whether the last failed write or sync of the ledger or its write-ahead log met a read-only
+// filesystem (EROFS). SQLite reports that as SQLITE_IOERR, and sqlite3_system_errno cannot tell:
+// it holds errno as it was after the rollback, so this asks each file for its own last error.
+bool MetReadOnlyFilesystem(sqlite3* db) {
+  if (db == nullptr) return false;
+  int main_errno = 0;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &main_errno) == SQLITE_OK &&
+      main_errno == EROFS) {
+    return true;
+  }
+  sqlite3_file* journal = nullptr;  // the write-ahead log in WAL mode
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) != SQLITE_OK ||
+      journal == nullptr || journal->pMethods == nullptr) {
+    return false;
+  }
+  int journal_errno = 0;
+  return journal->pMethods->xFileControl(journal, SQLITE_FCNTL_LAST_ERRNO, &journal_errno) ==
+             SQLITE_OK &&
+         journal_errno == EROFS;
+}
+
+std::string_view HintFor(sqlite3* db, int rc) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -74,6 +96,13 @@ std::string_view HintFor(int rc) {
     case SQLITE_FULL:
       return " (free disk space, then retry)";
     case SQLITE_IOERR:
+      // The same code covers a failing disk and a filesystem that turned read-only under the
+      // open ledger (ext4's errors=remount-ro after a disk error): the operating system's error
+      // tells them apart, and only the first needs no restart.
+      if (MetReadOnlyFilesystem(db)) {
+        return " (the filesystem holding the ledger turned read-only, as after a disk error: "
+               "repair it (fsck), mount it writable again, then restart the service)";
+      }
       return " (the disk reported an I/O error; check it, then retry)";
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
@@ -99,7 +128,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view op) {
   m += op;
   m += ": ";
   m += SqliteMessage(db, rc);
-  m += HintFor(rc);
+  m += HintFor(db, rc);
   return {code, std::move(m), code == Code::kUnavailable};
 }
 
@@ -247,7 +276,7 @@ class Connection {
     std::string m = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     const Code code = CodeFor(rc);
-    return {code, "ledger: " + std::string(op) + ": " + m + std::string(HintFor(rc)),
+    return {code, "ledger: " + std::string(op) + ": " + m + std::string(HintFor(db(), rc)),
             code == Code::kUnavailable};
   }
 
