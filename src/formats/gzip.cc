@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "formats/input.h"
 #include "formats/internal.h"
@@ -23,27 +25,32 @@ Status TooBig(size_t max_output, const char* limit_key = "ingest.max_decompresse
                            " bytes (" + limit_key + "); split the data, or raise the limit");
 }
 
-Status Corrupt(const z_stream& zs, size_t compressed_offset) {
+// The errors say what is wrong with the data; `remedy` (empty, or "; ..." for a file) what to
+// do. Data held in memory (a record's payload, a request body) gets no remedy: its caller knows
+// where it came from.
+Status Corrupt(const z_stream& zs, size_t compressed_offset, std::string_view remedy) {
   std::string m = "corrupt gzip data near compressed byte " + std::to_string(compressed_offset);
   if (zs.msg != nullptr) {
     m += " (zlib: ";
     m += zs.msg;
     m += ")";
   }
-  m += "; the file is damaged: fetch or copy it again";
+  m += remedy;
   return DataLoss(std::move(m));
 }
 
-Status Truncated(size_t compressed_bytes) {
+Status Truncated(size_t compressed_bytes, std::string_view remedy) {
   return DataLoss("gzip data is truncated: it ends after " + std::to_string(compressed_bytes) +
-                  " compressed bytes, before the end of the gzip member; the file is incomplete: "
-                  "fetch or copy it again");
+                  " compressed bytes, before the end of the gzip member" + std::string(remedy));
 }
 
-Status TrailingGarbage(size_t offset) {
+Status TrailingGarbage(size_t offset, std::string_view remedy) {
   return DataLoss("unexpected bytes after the end of a gzip member at compressed byte " +
-                  std::to_string(offset) + " (not another gzip member); the file is damaged");
+                  std::to_string(offset) + " (not another gzip member)" + std::string(remedy));
 }
+
+constexpr std::string_view kFileDamaged = "; the file is damaged: fetch or copy it again";
+constexpr std::string_view kFileIncomplete = "; the file is incomplete: fetch or copy it again";
 
 // RAII for an inflate stream.
 class Inflater {
@@ -123,7 +130,7 @@ class GunzipSource final : public ByteSource {
         }
         if (zs.avail_in < 2 && !inner_eof_) continue;
         if (!IsGzip({reinterpret_cast<const char*>(zs.next_in), zs.avail_in})) {
-          return Fail(TrailingGarbage(Consumed()));
+          return Fail(TrailingGarbage(Consumed(), kFileDamaged));
         }
         if (inflateReset(&zs) != Z_OK) return Fail(Internal("zlib inflateReset failed"));
         member_ended_ = false;
@@ -141,13 +148,13 @@ class GunzipSource final : public ByteSource {
       } else if (ret == Z_OK || ret == Z_BUF_ERROR) {
         const bool stuck = out_n == 0 && zs.avail_in == avail_before;
         if ((zs.avail_in == 0 || stuck) && inner_eof_ && out_n == 0) {
-          return Fail(Truncated(Consumed()));
+          return Fail(Truncated(Consumed(), kFileIncomplete));
         }
-        if (stuck && zs.avail_in >= 2) return Fail(Corrupt(zs, Consumed()));
+        if (stuck && zs.avail_in >= 2) return Fail(Corrupt(zs, Consumed(), kFileDamaged));
       } else if (ret == Z_MEM_ERROR) {
         return Fail(ResourceExhausted("out of memory while inflating gzip data"));
       } else {
-        return Fail(Corrupt(zs, Consumed()));
+        return Fail(Corrupt(zs, Consumed(), kFileDamaged));
       }
     }
     return out_n;
@@ -195,7 +202,7 @@ Status GunzipInto(std::string_view bytes, size_t max_output, PaddedBuffer& out,
     const size_t consumed = in_pos - zs.avail_in;
     if (member_ended) {
       if (consumed == bytes.size()) break;
-      if (!IsGzip(bytes.substr(consumed))) return TrailingGarbage(consumed);
+      if (!IsGzip(bytes.substr(consumed))) return TrailingGarbage(consumed, "");
       if (inflateReset(&zs) != Z_OK) return Internal("zlib inflateReset failed");
       member_ended = false;
     }
@@ -218,12 +225,12 @@ Status GunzipInto(std::string_view bytes, size_t max_output, PaddedBuffer& out,
     }
     if (ret == Z_OK || ret == Z_BUF_ERROR) {
       const bool no_input_left = zs.avail_in == 0 && in_pos == bytes.size();
-      if (no_input_left && zs.avail_out > 0) return Truncated(bytes.size());
-      if (n == 0 && zs.avail_in == avail_before) return Truncated(bytes.size());
+      if (no_input_left && zs.avail_out > 0) return Truncated(bytes.size(), "");
+      if (n == 0 && zs.avail_in == avail_before) return Truncated(bytes.size(), "");
       continue;
     }
     if (ret == Z_MEM_ERROR) return ResourceExhausted("out of memory while inflating gzip data");
-    return Corrupt(zs, in_pos - zs.avail_in);
+    return Corrupt(zs, in_pos - zs.avail_in, "");
   }
   return Status::Ok();
 }

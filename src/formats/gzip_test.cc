@@ -64,6 +64,8 @@ TEST(GzipTest, TruncatedDataIsDataLoss) {
   auto no_trailer = GunzipAll(gz->substr(0, gz->size() - 4), size_t{1} << 30);
   ASSERT_FALSE(no_trailer.ok());
   EXPECT_EQ(no_trailer.status().code(), Code::kDataLoss);
+  // Data in memory is not a file: the caller says where it came from and what to do.
+  EXPECT_EQ(cut.status().message().find("file"), std::string::npos) << cut.status().message();
 }
 
 TEST(GzipTest, CorruptDataIsDataLoss) {
