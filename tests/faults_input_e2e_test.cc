@@ -145,19 +145,29 @@ TEST_F(DamagedFirehoseE2E, DamagedGzipBodiesAreRefusedWholeAndNothingIsApplied) 
     datas.push_back(r.Json());
   }
   const std::string gz = GzipOf(Delivery("del-1", datas));
-  // cpp-httplib inflates the body before the handler sees it and does not notice a stream cut
-  // short: a truncated body shows up as the JSON it inflated to, cut short. Corrupt data and
-  // bytes after the gzip member fail the inflation itself.
+  // The route inflates the body itself (cpp-httplib's inflater would hand a stream cut short
+  // to the handler as shorter JSON, reported as "invalid JSON at column N"): each damage is
+  // named.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {Truncated(gz), "invalid JSON"},
-      {Corrupt(gz), "not valid gzip"},
-      {TrailingGarbage(gz), "not valid gzip"}};
+      {Truncated(gz), "gzip body cannot be inflated: gzip data is truncated: it ends after"},
+      {Corrupt(gz), "gzip body cannot be inflated: corrupt gzip data near compressed byte"},
+      {TrailingGarbage(gz), "unexpected bytes after the end of a gzip member"},
+      {Delivery("del-1", datas), "Content-Encoding is gzip but the body is not gzip data"}};
   for (const auto& [damaged, why] : cases) {
     auto res = PostRaw(damaged);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << res->body;
     EXPECT_NE(res->body.find("errorMessage"), std::string::npos) << res->body;
     EXPECT_NE(res->body.find(why), std::string::npos) << res->body;
+    EXPECT_EQ(res->body.find("invalid JSON"), std::string::npos) << res->body;
+  }
+  // Cut just before its 8-byte trailer (CRC-32 and length): every record inflates, only the end
+  // of the stream is missing; still refused, since its integrity cannot be checked.
+  {
+    auto res = PostRaw(gz.substr(0, gz.size() - 8));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_NE(res->body.find("truncated"), std::string::npos) << res->body;
   }
   auto empty = PostRaw("");
   ASSERT_TRUE(empty);
@@ -185,11 +195,19 @@ TEST_F(DamagedFirehoseE2E, DamagedCloudWatchPayloadInADeliveryIsRejectedAndTheOt
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(Spent(), Usd(3));
-  // The rejection is counted and logged, naming the record of the delivery.
+  // The rejection is counted and logged, naming the record of the delivery and the damage.
   const std::string metrics = Get("/metrics", "");
   EXPECT_NE(metrics.find(R"(budgeteer_records_total{source="firehose",outcome="rejected"} 1)"),
             std::string::npos)
       << metrics;
+  const std::string log = ServerLog();
+  EXPECT_NE(log.find("firehose: delivery del-cw: rejected 1 (of 4 usage records read"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("firehose record 2: Firehose record data holds gzip data that cannot be "
+                     "inflated: gzip data is truncated"),
+            std::string::npos)
+      << log;
   // Re-sent: nothing is counted twice.
   ASSERT_EQ(PostFirehose(body)->status, 200);
   EXPECT_EQ(Spent(), Usd(3));

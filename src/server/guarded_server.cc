@@ -160,6 +160,20 @@ class GuardedStream final : public httplib::Stream {
 
 }  // namespace
 
+void GuardedServer::PrepareRequest(httplib::Request& req) const {
+  if (std::find(raw_body_paths_.begin(), raw_body_paths_.end(), req.path) ==
+      raw_body_paths_.end()) {
+    return;
+  }
+  req.headers.erase(kWireEncodingHeader);
+  // All of them: httplib would inflate by the first one left.
+  const auto [first, last] = req.headers.equal_range("Content-Encoding");
+  if (first == last) return;
+  std::string encoding = first->second;  // the one httplib would have used
+  req.headers.erase(first, last);
+  req.headers.emplace(kWireEncodingHeader, std::move(encoding));
+}
+
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   GuardedStream stream(sock, Millis(read_timeout_sec_, read_timeout_usec_),
                        Millis(write_timeout_sec_, write_timeout_usec_), max_header_bytes_,
@@ -175,7 +189,8 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
     }
     stream.StartRequest();
     bool closed = false;
-    ok = process_request(stream, /*close_connection=*/left == 1, closed, nullptr);
+    ok = process_request(stream, /*close_connection=*/left == 1, closed,
+                         [this](httplib::Request& req) { PrepareRequest(req); });
     if (!ok || closed) break;
   }
   ::shutdown(sock, SHUT_RDWR);

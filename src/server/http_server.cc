@@ -482,6 +482,8 @@ struct HttpServer::Impl {
     server.set_write_timeout(limits.write_timeout_seconds, 0);
     server.set_keep_alive_timeout(limits.keep_alive_seconds);
     server.set_keep_alive_max_count(static_cast<size_t>(limits.keep_alive_max_requests));
+    // The Firehose route inflates its gzip bodies itself, to name one that was cut short.
+    server.set_raw_body_paths({"/v1/ingest/firehose"});
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
       Code code = Code::kNotFound;
@@ -684,7 +686,7 @@ struct HttpServer::Impl {
     server.Post("/v1/ingest/firehose", [this](const httplib::Request& req, httplib::Response& res,
                                               const httplib::ContentReader& reader) {
       const std::string key = req.get_header_value("X-Amz-Firehose-Access-Key");
-      const std::string encoding = req.get_header_value("Content-Encoding");
+      const std::string encoding = req.get_header_value(GuardedServer::kWireEncodingHeader);
       const std::string request_id = req.get_header_value("X-Amz-Firehose-Request-Id");
       std::string body;
       const BodyRead read =
@@ -959,7 +961,9 @@ std::string HttpServer::ServeBytes(std::string_view request_bytes) {
        served < static_cast<size_t>(impl_->limits.keep_alive_max_requests) && !stream.exhausted();
        ++served) {
     bool closed = false;
-    const bool ok = impl_->server.process_request(stream, false, closed, nullptr);
+    const bool ok = impl_->server.process_request(
+        stream, false, closed,
+        [this](httplib::Request& req) { impl_->server.PrepareRequest(req); });
     if (!ok || closed) break;
   }
   return std::move(stream.out());

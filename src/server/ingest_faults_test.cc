@@ -1,11 +1,15 @@
 // IngestService over a ledger that cannot commit (testing::FaultyLedger): the Firehose contract
 // under a full or read-only disk. A delivery whose batch cannot commit is answered 503 (Firehose
 // retries it) with an errorMessage that says why, nothing of it is kept, and the same delivery
-// sent again once the disk is back is applied once.
+// sent again once the disk is back is applied once. Also the other side of that contract: a
+// damaged gzip body is refused for good (400).
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.h"
 #include "formats/input.h"
@@ -101,6 +105,41 @@ TEST_F(IngestFaultsTest, ANonRetryableLedgerErrorIs500) {
   const HttpReply reply = Post(Delivery("d3", 1));
   EXPECT_EQ(reply.status, 500) << reply.body;
   EXPECT_NE(reply.body.find("damaged"), std::string::npos) << reply.body;
+}
+
+// Not a ledger fault, but the same contract: a gzip body that is damaged will never succeed,
+// so it is refused with 400 and an errorMessage naming the damage; nothing of it is applied, and
+// the intact delivery sent afterwards counts once.
+TEST_F(IngestFaultsTest, DamagedGzipBodyIs400NamingTheDamageAndAppliesNothing) {
+  const std::string body = Delivery("d4", 3);
+  auto gz = Gzip(body);
+  ASSERT_TRUE(gz.ok());
+  auto post_gzip = [&](std::string_view bytes) {
+    return ingest_->Firehose(FirehoseRequest{kKey, "gzip", "hdr-d4", bytes});
+  };
+  const std::string corrupt = [&] {
+    std::string out = *gz;
+    out[out.size() / 2] = static_cast<char>(out[out.size() / 2] ^ 0x55);
+    return out;
+  }();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {gz->substr(0, gz->size() / 2), "gzip data is truncated: it ends after"},
+      {gz->substr(0, gz->size() - 4), "gzip data is truncated"},  // only the length is missing
+      {corrupt, "corrupt gzip data near compressed byte"},
+      {*gz + "junk", "unexpected bytes after the end of a gzip member"},
+      {body, "Content-Encoding is gzip but the body is not gzip data"}};
+  for (const auto& [bytes, why] : cases) {
+    const HttpReply reply = post_gzip(bytes);
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_NE(reply.body.find(R"("requestId":"hdr-d4")"), std::string::npos) << reply.body;
+    EXPECT_NE(reply.body.find(why), std::string::npos) << reply.body;
+    if (bytes != body) {
+      EXPECT_NE(reply.body.find("cannot succeed as sent"), std::string::npos) << reply.body;
+    }
+  }
+  EXPECT_EQ(Spent(), Money());
+  ASSERT_EQ(post_gzip(*gz).status, 200);
+  EXPECT_EQ(Spent(), Money::FromNanos(750'000'000));
 }
 
 }  // namespace

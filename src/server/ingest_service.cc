@@ -11,8 +11,8 @@ namespace budgeteer {
 
 namespace {
 
-// Collects a delivery's records; rejections are counted (Firehose cannot report them per
-// record, so they are logged by the caller and the good records applied).
+// Collects a delivery's records and its rejections (Firehose cannot be told about a record, so
+// the good records are applied and the rejections counted and logged).
 class CollectingSink final : public RecordSink {
  public:
   void OnRecord(UsageRecord&& record, const Location&) override {
@@ -115,7 +115,8 @@ HttpReply IngestService::TooLarge(std::string_view request_id_header) {
 
 HttpReply IngestService::Unreadable(std::string_view request_id_header) {
   return FirehoseError(400, request_id_header,
-                       "the delivery body could not be read (cut short, or not valid gzip)");
+                       "the delivery body could not be read (the connection ended or stalled "
+                       "before the end of its Content-Length)");
 }
 
 HttpReply IngestService::Firehose(const FirehoseRequest& request) {
@@ -130,20 +131,31 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
   }
   std::string inflated;
   std::string_view body = request.body;
-  const bool gzip_magic = body.size() >= 2 && static_cast<unsigned char>(body[0]) == 0x1f &&
-                          static_cast<unsigned char>(body[1]) == 0x8b;
-  // The HTTP layer may already have inflated a gzip body; inflate only what is still gzip.
-  if (request.content_encoding == "gzip" && gzip_magic) {
+  if (request.content_encoding == "gzip") {
+    // The body arrives as sent (GuardedServer::set_raw_body_paths): inflated here, where a
+    // stream cut short is noticed. Such a body will never succeed: 400, and Firehose keeps it
+    // for its error output once its retries are spent.
+    const bool gzip_magic = body.size() >= 2 && static_cast<unsigned char>(body[0]) == 0x1f &&
+                            static_cast<unsigned char>(body[1]) == 0x8b;
+    if (!gzip_magic) {
+      return FirehoseError(400, request.request_id_header,
+                           "Content-Encoding is gzip but the body is not gzip data (it does not "
+                           "start with the gzip magic bytes 1f 8b)");
+    }
     auto out = GunzipAll(body, limits_.max_document_bytes);
     if (!out.ok()) {
-      const int status = out.status().code() == Code::kResourceExhausted ? 413 : 400;
-      return FirehoseError(status, request.request_id_header,
-                           "cannot inflate the gzip body: " + out.status().message());
+      if (out.status().code() == Code::kResourceExhausted) {
+        return TooLarge(request.request_id_header);
+      }
+      return FirehoseError(
+          400, request.request_id_header,
+          "the delivery's gzip body cannot be inflated: " + out.status().message() +
+              "; it was cut short or damaged on the way and cannot succeed as "
+              "sent");
     }
     inflated = std::move(*out);
     body = inflated;
-  } else if (!request.content_encoding.empty() && request.content_encoding != "identity" &&
-             request.content_encoding != "gzip") {
+  } else if (!request.content_encoding.empty() && request.content_encoding != "identity") {
     return FirehoseError(400, request.request_id_header,
                          "unsupported Content-Encoding '" + std::string(request.content_encoding) +
                              "' (gzip or none)");
@@ -157,6 +169,20 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
   auto delivery = parser.ParseFirehose(body, "firehose", sink);
   if (!delivery.ok()) {
     return FirehoseError(400, request.request_id_header, delivery.status().message());
+  }
+  if (!sink.rejections.empty()) {
+    // A record that cannot be read will not become readable when sent again: it is left out,
+    // and the log names it (the first of the delivery; once every 10 s at most, so that a
+    // stream of bad records cannot fill the disk through the log).
+    const int64_t now_ms = clock_.Now().unix_millis();
+    int64_t last = rejection_logged_ms_.load();
+    if (now_ms - last >= 10'000 && rejection_logged_ms_.compare_exchange_strong(last, now_ms)) {
+      std::cerr << "firehose: delivery " << delivery->request_id << ": rejected "
+                << sink.rejections.size() << " (of " << sink.rejections.size() + sink.records.size()
+                << " usage records read; see budgeteer_records_total{outcome=\"rejected\"}); "
+                   "first: "
+                << sink.rejections.front() << '\n';
+    }
   }
   const GroupCommit::Outcome outcome = group_.Apply(std::move(sink.records), "firehose");
   if (!outcome.status.ok()) {

@@ -103,7 +103,8 @@ class IngestService {
   const ParseLimits limits_;
   Metrics* metrics_;
   GroupCommit group_;
-  std::atomic<int64_t> deferral_logged_ms_{0};  // when a deferral was last logged
+  std::atomic<int64_t> deferral_logged_ms_{0};   // when a deferral was last logged
+  std::atomic<int64_t> rejection_logged_ms_{0};  // when a rejected record was last logged
 };
 
 }  // namespace budgeteer
