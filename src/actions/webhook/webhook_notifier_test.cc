@@ -106,6 +106,43 @@ TEST(WebhookNotifier, TooManyRequestsIsRetryable) {
   EXPECT_TRUE(s.retryable());
 }
 
+TEST(WebhookNotifier, TooManyRequestsPassesRetryAfterOn) {
+  HttpReceiver receiver(429, "slow down", {{"Retry-After", "7"}});
+  auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
+  ASSERT_TRUE(notifier.ok());
+  const Status s = (*notifier)->Deliver(SampleMessage());
+  EXPECT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_TRUE(s.retryable());
+  EXPECT_EQ(s.retry_after_ms(), 7000);
+}
+
+TEST(WebhookNotifier, UnavailablePassesRetryAfterDateOnAgainstTheMessageClock) {
+  // SampleMessage's clock: 2026-01-31T12:00:00Z, a Saturday.
+  HttpReceiver receiver(503, "maintenance", {{"Retry-After", "Sat, 31 Jan 2026 12:01:30 GMT"}});
+  auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
+  ASSERT_TRUE(notifier.ok());
+  const Status s = (*notifier)->Deliver(SampleMessage());
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_TRUE(s.retryable());
+  EXPECT_EQ(s.retry_after_ms(), 90'000);
+}
+
+TEST(WebhookNotifier, RetryAfterIsIgnoredWhenMalformedOrNotOn429Or503) {
+  HttpReceiver garbage(429, "", {{"Retry-After", "soon"}});
+  auto a = WebhookNotifier::Create(Config(garbage.Url("/hook")));
+  ASSERT_TRUE(a.ok());
+  const Status s = (*a)->Deliver(SampleMessage());
+  EXPECT_TRUE(s.retryable());
+  EXPECT_FALSE(s.retry_after_ms().has_value());
+
+  HttpReceiver server_error(500, "", {{"Retry-After", "7"}});
+  auto b = WebhookNotifier::Create(Config(server_error.Url("/hook")));
+  ASSERT_TRUE(b.ok());
+  const Status t = (*b)->Deliver(SampleMessage());
+  EXPECT_EQ(t.code(), Code::kUnavailable);
+  EXPECT_FALSE(t.retry_after_ms().has_value());
+}
+
 TEST(WebhookNotifier, NotFoundIsPermanent) {
   HttpReceiver receiver(404, "no such hook");
   auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
