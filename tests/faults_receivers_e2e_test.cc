@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/restartable_server.h"
 #include "tests/serve_fixture.h"
 
 namespace budgeteer::testing {
@@ -36,11 +37,6 @@ constexpr char kViewer[] = "v1ewer-token";
 // Thread-safe.
 class ScriptedReceiver {
  public:
-  ScriptedReceiver() { Up(); }
-  ~ScriptedReceiver() { Down(); }
-  ScriptedReceiver(const ScriptedReceiver&) = delete;
-  ScriptedReceiver& operator=(const ScriptedReceiver&) = delete;
-
   void Script(int status, int failures, milliseconds delay = milliseconds(0)) {
     const std::lock_guard<std::mutex> lock(mu_);
     status_ = status;
@@ -48,48 +44,10 @@ class ScriptedReceiver {
     delay_ = delay;
   }
 
-  // Stops listening: connections are refused (the port stays ours to reuse).
-  void Down() {
-    if (!server_) return;
-    server_->stop();
-    thread_.join();
-    server_.reset();
-  }
+  void Down() { server_.Down(); }
+  void Up() { server_.Up(); }
 
-  void Up() {
-    server_ = std::make_unique<httplib::Server>();
-    server_->Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      milliseconds delay{0};
-      int status = 200;
-      {
-        const std::lock_guard<std::mutex> lock(mu_);
-        const Json body = Json::parse(req.body, nullptr, false);
-        arrivals_.push_back({req.get_header_value("X-Budgeteer-Action-Id"),
-                             body.is_object() ? body.value("event", "") : "", steady_clock::now(),
-                             0});
-        if (failures_ > 0) {
-          --failures_;
-          status = status_;
-          delay = delay_;
-        }
-        arrivals_.back().status = status;
-      }
-      std::this_thread::sleep_for(delay);
-      res.status = status;
-      if (status == 429) res.set_header("Retry-After", "1");
-      res.set_content(status == 200 ? "ok" : "try later", "text/plain");
-    });
-    server_->set_keep_alive_timeout(1);
-    if (port_ == 0) {
-      port_ = server_->bind_to_any_port("127.0.0.1");
-    } else {
-      ASSERT_TRUE(server_->bind_to_port("127.0.0.1", port_));
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(milliseconds(1));
-  }
-
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::string Url() const { return server_.url() + "/hook"; }
 
   struct Arrival {
     std::string action_id;
@@ -115,14 +73,37 @@ class ScriptedReceiver {
   }
 
  private:
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  void Routes(httplib::Server& server) {
+    server.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      milliseconds delay{0};
+      int status = 200;
+      {
+        const std::lock_guard<std::mutex> lock(mu_);
+        const Json body = Json::parse(req.body, nullptr, false);
+        arrivals_.push_back({req.get_header_value("X-Budgeteer-Action-Id"),
+                             body.is_object() ? body.value("event", "") : "", steady_clock::now(),
+                             0});
+        if (failures_ > 0) {
+          --failures_;
+          status = status_;
+          delay = delay_;
+        }
+        arrivals_.back().status = status;
+      }
+      std::this_thread::sleep_for(delay);
+      res.status = status;
+      if (status == 429) res.set_header("Retry-After", "1");
+      res.set_content(status == 200 ? "ok" : "try later", "text/plain");
+    });
+  }
+
   mutable std::mutex mu_;
   int status_ = 200;
   int failures_ = 0;
   milliseconds delay_{0};
   std::vector<Arrival> arrivals_;
+  // Last: it starts listening once the state above exists, and stops before it goes.
+  RestartableServer server_{[this](httplib::Server& server) { Routes(server); }};
 };
 
 std::string Webhook(const std::string& name, const std::string& url, int timeout_ms = 5000) {
