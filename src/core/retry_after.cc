@@ -89,13 +89,59 @@ class Cursor {
   bool ok_ = true;
 };
 
-std::optional<Timestamp> Make(int64_t year, int month, int64_t day, int64_t seconds_of_day) {
-  if (day < 1 || day > 31) return std::nullopt;
-  const CivilDate date{year, month, static_cast<int>(day)};
+// What an HTTP-date says, before it is checked to be a real date.
+struct DateFields {
+  int64_t year = 0;
+  int month = 0;  // 1..12
+  int64_t day = 0;
+  int64_t seconds_of_day = 0;
+};
+
+std::optional<Timestamp> Make(const DateFields& f) {
+  if (f.day < 1 || f.day > 31) return std::nullopt;
+  const CivilDate date{f.year, f.month, static_cast<int>(f.day)};
   const int64_t days = DaysFromCivil(date);
   const CivilDate check = CivilFromDays(days);
-  if (check.year != year || check.month != month || check.day != day) return std::nullopt;
-  return Timestamp::FromUnixSeconds(days * 86'400 + seconds_of_day);
+  if (check.year != f.year || check.month != f.month || check.day != f.day) return std::nullopt;
+  return Timestamp::FromUnixSeconds(days * 86'400 + f.seconds_of_day);
+}
+
+// "<day-name>, DD<sep>Mon<sep>YY[YY] hh:mm:ss GMT": IMF-fixdate ("Sun", ' ', four-digit year)
+// and RFC 850 ("Sunday", '-', two-digit year) differ only in those three.
+std::optional<DateFields> DayFirst(std::string_view text,
+                                   const std::array<std::string_view, 7>& day_names,
+                                   std::string_view separator, size_t year_digits) {
+  Cursor c(text);
+  DateFields f;
+  c.OneOf(day_names);
+  c.Literal(", ");
+  f.day = c.Digits(2);
+  c.Literal(separator);
+  f.month = c.OneOf(kMonths) + 1;
+  c.Literal(separator);
+  f.year = c.Digits(year_digits);
+  c.Literal(" ");
+  f.seconds_of_day = c.TimeOfDay();
+  c.Literal(" GMT");
+  if (!c.done()) return std::nullopt;
+  return f;
+}
+
+// asctime: "Sun Nov  6 08:49:37 1994".
+std::optional<DateFields> Asctime(std::string_view text) {
+  Cursor c(text);
+  DateFields f;
+  c.OneOf(kDays);
+  c.Literal(" ");
+  f.month = c.OneOf(kMonths) + 1;
+  c.Literal(" ");
+  f.day = c.PaddedDay();
+  c.Literal(" ");
+  f.seconds_of_day = c.TimeOfDay();
+  c.Literal(" ");
+  f.year = c.Digits(4);
+  if (!c.done()) return std::nullopt;
+  return f;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -107,52 +153,14 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 std::optional<Timestamp> ParseHttpDate(std::string_view text, Timestamp now) {
-  {  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-    Cursor c(text);
-    c.OneOf(kDays);
-    c.Literal(", ");
-    const int64_t day = c.Digits(2);
-    c.Literal(" ");
-    const int month = c.OneOf(kMonths) + 1;
-    c.Literal(" ");
-    const int64_t year = c.Digits(4);
-    c.Literal(" ");
-    const int64_t seconds = c.TimeOfDay();
-    c.Literal(" GMT");
-    if (c.done()) return Make(year, month, day, seconds);
+  if (auto f = DayFirst(text, kDays, " ", 4)) return Make(*f);  // IMF-fixdate
+  if (auto f = DayFirst(text, kLongDays, "-", 2)) {             // RFC 850
+    const int64_t this_year = CivilFromDays(DayOf(now)).year;
+    f->year += this_year - this_year % 100;
+    if (f->year > this_year + 50) f->year -= 100;
+    return Make(*f);
   }
-  {  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
-    Cursor c(text);
-    c.OneOf(kLongDays);
-    c.Literal(", ");
-    const int64_t day = c.Digits(2);
-    c.Literal("-");
-    const int month = c.OneOf(kMonths) + 1;
-    c.Literal("-");
-    const int64_t yy = c.Digits(2);
-    c.Literal(" ");
-    const int64_t seconds = c.TimeOfDay();
-    c.Literal(" GMT");
-    if (c.done()) {
-      const int64_t this_year = CivilFromDays(DayOf(now)).year;
-      int64_t year = this_year - this_year % 100 + yy;
-      if (year > this_year + 50) year -= 100;
-      return Make(year, month, day, seconds);
-    }
-  }
-  {  // asctime: "Sun Nov  6 08:49:37 1994"
-    Cursor c(text);
-    c.OneOf(kDays);
-    c.Literal(" ");
-    const int month = c.OneOf(kMonths) + 1;
-    c.Literal(" ");
-    const int64_t day = c.PaddedDay();
-    c.Literal(" ");
-    const int64_t seconds = c.TimeOfDay();
-    c.Literal(" ");
-    const int64_t year = c.Digits(4);
-    if (c.done()) return Make(year, month, day, seconds);
-  }
+  if (auto f = Asctime(text)) return Make(*f);
   return std::nullopt;
 }
 
