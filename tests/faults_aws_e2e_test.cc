@@ -14,13 +14,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "aws/client.h"
 #include "aws/testing/moto_account.h"
 #include "aws/xml.h"
 #include "core/clock.h"
+#include "tests/restartable_server.h"
 #include "tests/serve_fixture.h"
 
 namespace budgeteer::testing {
@@ -37,10 +37,7 @@ constexpr char kPrincipal[] = "123456789012:BedrockAPIKey-faults";
 // Down()/Up() refuse connections and come back on the same port. Thread-safe.
 class AwsProxy {
  public:
-  explicit AwsProxy(int moto_port) : moto_port_(moto_port) { Up(); }
-  ~AwsProxy() { Down(); }
-  AwsProxy(const AwsProxy&) = delete;
-  AwsProxy& operator=(const AwsProxy&) = delete;
+  explicit AwsProxy(int moto_port) : moto_port_(moto_port) {}
 
   // The next PutUserPolicy calls get these statuses (400 = Throttling) instead of moto.
   void FailPutUserPolicy(std::vector<int> statuses) {
@@ -50,16 +47,14 @@ class AwsProxy {
   int put_user_policy_calls() const { return put_calls_.load(); }
   int put_user_policy_forwarded() const { return put_forwarded_.load(); }
 
-  void Down() {
-    if (!server_) return;
-    server_->stop();
-    thread_.join();
-    server_.reset();
-  }
+  void Down() { server_.Down(); }
+  void Up() { server_.Up(); }
 
-  void Up() {
-    server_ = std::make_unique<httplib::Server>();
-    server_->Post("/", [this](const httplib::Request& req, httplib::Response& res) {
+  std::string url() const { return server_.url(); }
+
+ private:
+  void Routes(httplib::Server& server) {
+    server.Post("/", [this](const httplib::Request& req, httplib::Response& res) {
       if (req.body.find("Action=PutUserPolicy") != std::string::npos) {
         ++put_calls_;
         int status = 0;
@@ -106,27 +101,15 @@ class AwsProxy {
       res.status = reply->status;
       res.set_content(reply->body, reply->get_header_value("Content-Type"));
     });
-    server_->set_keep_alive_timeout(1);
-    if (port_ == 0) {
-      port_ = server_->bind_to_any_port("127.0.0.1");
-    } else {
-      ASSERT_TRUE(server_->bind_to_port("127.0.0.1", port_));
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(milliseconds(1));
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
   const int moto_port_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
   std::mutex mu_;
   std::vector<int> script_;
   std::atomic<int> put_calls_{0};
   std::atomic<int> put_forwarded_{0};
+  // Last: it starts listening once the state above exists, and stops before it goes.
+  RestartableServer server_{[this](httplib::Server& server) { Routes(server); }};
 };
 
 class AwsFaultsE2E : public ServeFixture {

@@ -1,10 +1,10 @@
 // Fault injection, notification receivers: `budgeteer serve` with webhook channels whose
 // receivers are down (connection refused) and come back on the same port, answer slower than
-// the channel's timeout, or answer 429 Too Many Requests. Each notification is retried with
-// backoff and delivered once the receiver recovers; meanwhile a healthy channel and the ingest
-// endpoint are not held up. (500s, dead letters with the operator alert and the audit entry,
-// and a slow receiver killed mid-delivery are covered by serve_e2e_test and
-// serve_outbox_e2e_test.)
+// the channel's timeout, or answer 429 Too Many Requests with a Retry-After that the outbox
+// honours (up to its max_backoff_ms). Each notification is retried with backoff and delivered
+// once the receiver recovers; meanwhile a healthy channel and the ingest endpoint are not held
+// up. (500s, dead letters with the operator alert and the audit entry, and a slow receiver
+// killed mid-delivery are covered by serve_e2e_test and serve_outbox_e2e_test.)
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/restartable_server.h"
 #include "tests/serve_fixture.h"
 
 namespace budgeteer::testing {
@@ -32,64 +33,23 @@ constexpr char kViewer[] = "v1ewer-token";
 
 // A webhook receiver on a fixed loopback port that can be taken down and brought back, and
 // told how to answer: the next `failures` requests after `delay` with `status` (and a
-// Retry-After header for 429), then at once with 200. Records every request that reached it.
-// Thread-safe.
+// Retry-After header when `retry_after` is not empty), then at once with 200. Records every
+// request that reached it. Thread-safe.
 class ScriptedReceiver {
  public:
-  ScriptedReceiver() { Up(); }
-  ~ScriptedReceiver() { Down(); }
-  ScriptedReceiver(const ScriptedReceiver&) = delete;
-  ScriptedReceiver& operator=(const ScriptedReceiver&) = delete;
-
-  void Script(int status, int failures, milliseconds delay = milliseconds(0)) {
+  void Script(int status, int failures, milliseconds delay = milliseconds(0),
+              std::string retry_after = "") {
     const std::lock_guard<std::mutex> lock(mu_);
     status_ = status;
     failures_ = failures;
     delay_ = delay;
+    retry_after_ = std::move(retry_after);
   }
 
-  // Stops listening: connections are refused (the port stays ours to reuse).
-  void Down() {
-    if (!server_) return;
-    server_->stop();
-    thread_.join();
-    server_.reset();
-  }
+  void Down() { server_.Down(); }
+  void Up() { server_.Up(); }
 
-  void Up() {
-    server_ = std::make_unique<httplib::Server>();
-    server_->Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      milliseconds delay{0};
-      int status = 200;
-      {
-        const std::lock_guard<std::mutex> lock(mu_);
-        const Json body = Json::parse(req.body, nullptr, false);
-        arrivals_.push_back({req.get_header_value("X-Budgeteer-Action-Id"),
-                             body.is_object() ? body.value("event", "") : "", steady_clock::now(),
-                             0});
-        if (failures_ > 0) {
-          --failures_;
-          status = status_;
-          delay = delay_;
-        }
-        arrivals_.back().status = status;
-      }
-      std::this_thread::sleep_for(delay);
-      res.status = status;
-      if (status == 429) res.set_header("Retry-After", "1");
-      res.set_content(status == 200 ? "ok" : "try later", "text/plain");
-    });
-    server_->set_keep_alive_timeout(1);
-    if (port_ == 0) {
-      port_ = server_->bind_to_any_port("127.0.0.1");
-    } else {
-      ASSERT_TRUE(server_->bind_to_port("127.0.0.1", port_));
-    }
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(milliseconds(1));
-  }
-
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::string Url() const { return server_.url() + "/hook"; }
 
   struct Arrival {
     std::string action_id;
@@ -115,14 +75,40 @@ class ScriptedReceiver {
   }
 
  private:
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  void Routes(httplib::Server& server) {
+    server.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      milliseconds delay{0};
+      int status = 200;
+      std::string retry_after;
+      {
+        const std::lock_guard<std::mutex> lock(mu_);
+        const Json body = Json::parse(req.body, nullptr, false);
+        arrivals_.push_back({req.get_header_value("X-Budgeteer-Action-Id"),
+                             body.is_object() ? body.value("event", "") : "", steady_clock::now(),
+                             0});
+        if (failures_ > 0) {
+          --failures_;
+          status = status_;
+          delay = delay_;
+          retry_after = retry_after_;
+        }
+        arrivals_.back().status = status;
+      }
+      std::this_thread::sleep_for(delay);
+      res.status = status;
+      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+      res.set_content(status == 200 ? "ok" : "try later", "text/plain");
+    });
+  }
+
   mutable std::mutex mu_;
   int status_ = 200;
   int failures_ = 0;
   milliseconds delay_{0};
+  std::string retry_after_;
   std::vector<Arrival> arrivals_;
+  // Last: it starts listening once the state above exists, and stops before it goes.
+  RestartableServer server_{[this](httplib::Server& server) { Routes(server); }};
 };
 
 std::string Webhook(const std::string& name, const std::string& url, int timeout_ms = 5000) {
@@ -136,13 +122,17 @@ constexpr int64_t TokensFor(int64_t cents) { return cents * 40'000; }
 class ReceiverFaultsE2E : public ServeFixture {
  protected:
   virtual std::string Channels() = 0;
+  // The longest wait between two attempts, a receiver's Retry-After included.
+  virtual int MaxBackoffMs() { return 400; }
 
   std::string ConfigToml() override {
     return Channels() + R"(
 [outbox]
 max_attempts = 30
 base_backoff_ms = 100
-max_backoff_ms = 400
+max_backoff_ms = )" +
+           std::to_string(MaxBackoffMs()) +
+           R"(
 [defaults]
 grace_period_seconds = 3600
 [auth]
@@ -280,13 +270,13 @@ TEST_F(ReceiverSlowE2E, TimedOutAttemptsAreRetriedAndOtherChannelsAreNotHeldUp) 
 class ReceiverThrottlingE2E : public ReceiverFaultsE2E {
  protected:
   std::string Channels() override {
-    busy_.Script(429, 3);
+    busy_.Script(429, 3, milliseconds(0), "1");
     return Webhook("busy", busy_.Url());
   }
   ScriptedReceiver busy_;
 };
 
-TEST_F(ReceiverThrottlingE2E, TooManyRequestsIsRetriedWithBackoffThenDeliveredOnce) {
+TEST_F(ReceiverThrottlingE2E, TooManyRequestsWaitsForRetryAfterUpToTheCapThenDeliveredOnce) {
   WarnPrincipals(1);
   ASSERT_TRUE(WaitUntil([&] { return AllDelivered("webhook:busy", 1); }, milliseconds(10'000)))
       << Json(OutboxRows("webhook:busy")).dump(1);
@@ -294,14 +284,44 @@ TEST_F(ReceiverThrottlingE2E, TooManyRequestsIsRetriedWithBackoffThenDeliveredOn
   ASSERT_EQ(arrivals.size(), 4U);
   EXPECT_EQ(OutboxRows("webhook:busy").front().value("attempts", 0), 4);
   EXPECT_EQ(busy_.distinct_accepted().size(), 1U);
-  // Exponential backoff between the attempts: 100, 200, 400 ms (+ up to 50 % jitter). We do
-  // not wait for Retry-After (1 s): the outbox's own backoff governs, capped by max_backoff_ms.
-  const milliseconds floors[] = {milliseconds(100), milliseconds(200), milliseconds(400)};
+  // Retry-After asks for 1 s, more than max_backoff_ms (400 ms): each wait is the cap, not the
+  // backoff's own 100 and 200 ms for the first two.
   for (size_t i = 1; i < arrivals.size(); ++i) {
     const auto gap = std::chrono::duration_cast<milliseconds>(arrivals[i].at - arrivals[i - 1].at);
-    EXPECT_GE(gap, floors[i - 1]) << "attempt " << i + 1;
+    EXPECT_GE(gap, milliseconds(390)) << "attempt " << i + 1;
     EXPECT_EQ(arrivals[i].action_id, arrivals[0].action_id);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A receiver that answers 429 with Retry-After: 2 once, under a cap that allows it.
+
+class ReceiverRetryAfterE2E : public ReceiverFaultsE2E {
+ protected:
+  std::string Channels() override {
+    busy_.Script(429, 1, milliseconds(0), "2");
+    return Webhook("busy", busy_.Url());
+  }
+  int MaxBackoffMs() override { return 10'000; }
+  ScriptedReceiver busy_;
+};
+
+TEST_F(ReceiverRetryAfterE2E, SecondAttemptWaitsForRetryAfterAndDeliversOnce) {
+  WarnPrincipals(1);
+  ASSERT_TRUE(WaitUntil([&] { return AllDelivered("webhook:busy", 1); }, milliseconds(10'000)))
+      << Json(OutboxRows("webhook:busy")).dump(1) << ServerLog();
+  const std::vector<ScriptedReceiver::Arrival> arrivals = busy_.arrivals();
+  ASSERT_EQ(arrivals.size(), 2U);
+  EXPECT_EQ(arrivals[0].status, 429);
+  EXPECT_EQ(arrivals[1].status, 200);
+  EXPECT_EQ(arrivals[1].action_id, arrivals[0].action_id);
+  EXPECT_EQ(busy_.accepted().size(), 1U);
+  EXPECT_EQ(OutboxRows("webhook:busy").front().value("attempts", 0), 2);
+  // The backoff alone would have tried again after 100-150 ms. The wait is counted from the
+  // start of the first attempt, a little before its request reached the receiver.
+  const auto gap = std::chrono::duration_cast<milliseconds>(arrivals[1].at - arrivals[0].at);
+  EXPECT_GE(gap, milliseconds(1900));
+  std::cout << "[ retry-after ] second attempt " << gap.count() << " ms after the first\n";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "actions/payload.h"
+#include "core/retry_after.h"
 
 namespace budgeteer {
 
@@ -18,6 +19,32 @@ size_t CollectBody(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   if (out->size() < kMaxResponseBytes)
     out->append(data, std::min(n, kMaxResponseBytes - out->size()));
+  return n;
+}
+
+// Keeps the value of the final response's Retry-After header (curl passes each header line
+// with its CRLF, and the status line of each response, interim 1xx ones included).
+size_t CollectRetryAfter(char* data, size_t size, size_t count, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  const size_t n = size * count;
+  constexpr std::string_view kName = "retry-after:";
+  const std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    out->clear();  // a new response begins
+  } else if (line.size() > kName.size() && line.size() < 256) {
+    bool match = true;
+    for (size_t i = 0; i < kName.size() && match; ++i) {
+      const char c = line[i];
+      match = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == kName[i];
+    }
+    if (match) {
+      std::string_view value = line.substr(kName.size());
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
+        value.remove_suffix(1);
+      }
+      out->assign(value);
+    }
+  }
   return n;
 }
 
@@ -70,7 +97,8 @@ HttpPoster::HttpPoster(std::string url, HttpTimeouts timeouts, void* curl)
 
 HttpPoster::~HttpPoster() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
-Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_view body) {
+Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_view body,
+                        Timestamp now) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_slist* list = nullptr;
   for (const auto& h : headers) {
@@ -89,6 +117,7 @@ Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_vie
   }
   list = with_expect;
   std::string response;
+  std::string retry_after;
   curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -102,11 +131,15 @@ Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_vie
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "bedrock-budgeteer");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &CollectBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &CollectRetryAfter);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
   const CURLcode code = curl_easy_perform(curl);
   long http = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, nullptr);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, nullptr);
   curl_slist_free_all(list);
 
   const std::string where = "POST " + redacted_url_;
@@ -120,7 +153,14 @@ Status HttpPoster::Post(const std::vector<std::string>& headers, std::string_vie
   std::string snippet = OneLine(response.substr(0, kMaxSnippet));
   const std::string m =
       where + ": HTTP " + std::to_string(http) + (snippet.empty() ? "" : " (" + snippet + ")");
-  if (http == 429) return {Code::kResourceExhausted, m, true};
+  if (http == 429 || http == 503) {
+    // The receiver says when to come back: the dispatcher waits at least that long.
+    Status busy = http == 429 ? Status(Code::kResourceExhausted, m, true) : Unavailable(m);
+    if (const auto wait = ParseRetryAfterMs(retry_after, now)) {
+      busy = busy.WithRetryAfterMs(*wait);
+    }
+    return busy;
+  }
   if (http >= 500) return Unavailable(m);
   if (http == 401) return {Code::kUnauthenticated, m};
   if (http == 403) return {Code::kPermissionDenied, m};

@@ -1,6 +1,7 @@
 // HttpPoster: POSTs a body to one fixed http(s) URL through libcurl, reusing one easy handle
 // (and its connection) across calls, and classifies the outcome for the outbox: 2xx is OK; 429,
-// 5xx and network failures or timeouts are retryable; other 4xx are permanent. Messages name
+// 5xx and network failures or timeouts are retryable; other 4xx are permanent. A 429 or 503
+// that carries a valid Retry-After passes it on as the Status's retry_after_ms. Messages name
 // the URL only as scheme://host/… (the path and query may be secret, e.g. a Slack webhook).
 // Not thread-safe: one call at a time (the dispatcher thread).
 #pragma once
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/time.h"
 
 namespace budgeteer {
 
@@ -35,8 +37,9 @@ class HttpPoster {
   HttpPoster(const HttpPoster&) = delete;
   HttpPoster& operator=(const HttpPoster&) = delete;
 
-  // `headers` are full lines ("Content-Type: application/json").
-  Status Post(const std::vector<std::string>& headers, std::string_view body);
+  // `headers` are full lines ("Content-Type: application/json"). `now` is the caller's clock,
+  // against which a Retry-After given as an HTTP-date is turned into a wait.
+  Status Post(const std::vector<std::string>& headers, std::string_view body, Timestamp now);
 
   const std::string& redacted_url() const { return redacted_url_; }
 

@@ -6,6 +6,7 @@
 
 #include "aws/json_fields.h"
 #include "aws/xml.h"
+#include "core/retry_after.h"
 
 namespace budgeteer::aws {
 
@@ -189,7 +190,16 @@ Result<HttpResponse> AwsClient::Send(HttpRequest request, std::string_view opera
   AwsError error = ParseAwsError(protocol, response);
   error.message = Scrub(std::move(error.message), creds ? &*creds : nullptr);
   error.code = Scrub(std::move(error.code), creds ? &*creds : nullptr);
-  return ClassifyAwsError(error, what);
+  Status failed = ClassifyAwsError(error, what);
+  // A throttling or unavailable reply may say when to come back; the outbox waits that long.
+  if (failed.retryable()) {
+    if (const auto value = response.FindHeader("Retry-After")) {
+      if (const auto wait = ParseRetryAfterMs(*value, clock_.Now())) {
+        failed = failed.WithRetryAfterMs(*wait);
+      }
+    }
+  }
+  return failed;
 }
 
 Result<std::string> AwsClient::Query(std::string_view action, std::string_view version,

@@ -7,7 +7,8 @@
 //   - permanent: AccessDenied (PermissionDenied), NoSuchEntity/NoSuchKey/...NotFound
 //     (NotFound), InvalidClientTokenId/SignatureDoesNotMatch (Unauthenticated), other 4xx.
 // The message keeps the AWS error code and message: "iam GetUser: NoSuchEntity: The user with
-// name x cannot be found. (HTTP 404)", with any secret of the credentials scrubbed out.
+// name x cannot be found. (HTTP 404)", with any secret of the credentials scrubbed out. A
+// retryable error reply's Retry-After header becomes the Status's retry_after_ms.
 // The client never retries by itself: the caller (the outbox) owns retries and backoff.
 // Not thread-safe (the transport is not): one client per thread.
 #pragma once

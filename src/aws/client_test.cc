@@ -182,6 +182,47 @@ TEST(AwsClientTest, MissingCredentialsAreNotNotFound) {
   EXPECT_TRUE(transport.last_.host.empty());  // nothing was sent
 }
 
+TEST(AwsClientTest, RetryAfterOfARetryableReplyIsPassedOn) {
+  StaticCredentialsProvider provider(Credentials{"AKIA", "s", "", {}, "t"});
+  FixedClock clock(Timestamp::Parse("2026-11-27T12:00:00Z").value());
+  const Endpoint endpoint{"https", "iam.amazonaws.com", "", "us-east-1"};
+  const std::string throttled =
+      "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+      "</ErrorResponse>";
+  {
+    OneReplyTransport transport(Reply(400, throttled, {{"retry-after", "3"}}));
+    AwsClient iam(kIam, endpoint, &provider, transport, clock);
+    const Status s = iam.Query("PutUserPolicy", "2010-05-08", {}).status();
+    EXPECT_EQ(s.code(), Code::kResourceExhausted);
+    EXPECT_TRUE(s.retryable());
+    EXPECT_EQ(s.retry_after_ms(), 3000);
+  }
+  {  // An HTTP-date, against the client's clock.
+    OneReplyTransport transport(Reply(503, "", {{"Retry-After", "Fri, 27 Nov 2026 12:00:45 GMT"}}));
+    AwsClient iam(kIam, endpoint, &provider, transport, clock);
+    const Status s = iam.Query("PutUserPolicy", "2010-05-08", {}).status();
+    EXPECT_EQ(s.code(), Code::kUnavailable);
+    EXPECT_EQ(s.retry_after_ms(), 45'000);
+  }
+  {  // Malformed: no hint, the normal backoff applies.
+    OneReplyTransport transport(Reply(429, "", {{"Retry-After", "later"}}));
+    AwsClient iam(kIam, endpoint, &provider, transport, clock);
+    const Status s = iam.Query("PutUserPolicy", "2010-05-08", {}).status();
+    EXPECT_TRUE(s.retryable());
+    EXPECT_FALSE(s.retry_after_ms().has_value());
+  }
+  {  // A permanent error keeps no hint: it will not be retried.
+    OneReplyTransport transport(Reply(403,
+                                      "<ErrorResponse><Error><Code>AccessDenied</Code></Error>"
+                                      "</ErrorResponse>",
+                                      {{"Retry-After", "3"}}));
+    AwsClient iam(kIam, endpoint, &provider, transport, clock);
+    const Status s = iam.Query("PutUserPolicy", "2010-05-08", {}).status();
+    EXPECT_EQ(s.code(), Code::kPermissionDenied);
+    EXPECT_FALSE(s.retry_after_ms().has_value());
+  }
+}
+
 TEST(XmlTest, ElementsTextAndEntities) {
   const std::string xml =
       "<?xml version=\"1.0\"?><!-- <Key>not this</Key> --><ListBucketResult>"

@@ -49,7 +49,15 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return {code_, std::move(m), retryable_};
+  Status out(code_, std::move(m), retryable_);
+  out.retry_after_ms_ = retry_after_ms_;
+  return out;
+}
+
+Status Status::WithRetryAfterMs(int64_t ms) const {
+  Status out = *this;
+  out.retry_after_ms_ = ms >= 0 ? std::optional<int64_t>(ms) : std::nullopt;
+  return out;
 }
 
 int ExitCodeFor(const Status& status) { return Info(status.code()).exit_code; }

@@ -1,12 +1,16 @@
 // Status and Result<T>: the one error vocabulary of the project.
 //
-// A Status carries a canonical code, a message meant for the person who must act on it, and a
-// `retryable` flag for failures of outside systems. Result<T> holds a value or a non-OK Status.
+// A Status carries a canonical code, a message meant for the person who must act on it, a
+// `retryable` flag for failures of outside systems and, for those, an optional hint from the
+// outside system of how long to wait before trying again (an HTTP Retry-After).
+// Result<T> holds a value or a non-OK Status.
 // Exit codes (CLI) and HTTP statuses are derived from the code in one table (status.cc).
 // Values only; thread-compatible.
 #pragma once
 
 #include <cassert>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,17 +46,23 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   bool retryable() const { return retryable_; }
+  // The outside system's own "try again in" (milliseconds, >= 0), when it gave one: the
+  // dispatcher waits at least this long (within its cap) before the next attempt.
+  const std::optional<int64_t>& retry_after_ms() const { return retry_after_ms_; }
+  // This status with a retry-after hint; a negative `ms` clears the hint.
+  Status WithRetryAfterMs(int64_t ms) const;
 
   // "CODE: message" for logs and CLI output.
   std::string ToString() const;
 
-  // Prefixes the message with context, keeping code and retryability.
+  // Prefixes the message with context, keeping code, retryability and retry-after hint.
   Status WithContext(std::string_view context) const;
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
   bool retryable_ = false;
+  std::optional<int64_t> retry_after_ms_;
 };
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }

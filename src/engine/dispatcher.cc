@@ -37,6 +37,12 @@ int64_t Dispatcher::BackoffMs(const DispatchPolicy& policy, int attempts) {
   return std::min(delay, policy.max_backoff_ms);
 }
 
+int64_t Dispatcher::RetryDelayMs(const DispatchPolicy& policy, int64_t backoff_ms,
+                                 const Status& failure) {
+  if (!failure.retry_after_ms()) return backoff_ms;
+  return std::max(backoff_ms, std::min(*failure.retry_after_ms(), policy.max_backoff_ms));
+}
+
 std::vector<std::string> Dispatcher::ChannelsFor(const OutboxAction& action) const {
   std::vector<std::string> channels;
   if (IsAccessAction(action.kind)) {
@@ -147,10 +153,10 @@ Status Dispatcher::Record(LedgerTxn& txn, OutboxAction a, const Status& result, 
   }
   a.last_error = result.message();
   if (result.retryable() && a.attempts < policy_.max_attempts) {
-    const int64_t delay = BackoffMs(policy_, a.attempts);
-    std::uniform_int_distribution<int64_t> jitter(0, delay / 2);
+    const int64_t backoff = BackoffMs(policy_, a.attempts);
+    std::uniform_int_distribution<int64_t> jitter(0, backoff / 2);
     a.status = OutboxStatus::kFailed;
-    a.next_attempt_at = now.PlusMillis(delay + jitter(rng_));
+    a.next_attempt_at = now.PlusMillis(RetryDelayMs(policy_, backoff + jitter(rng_), result));
     ++outcome.failed;
     return txn.UpdateOutbox(a);
   }

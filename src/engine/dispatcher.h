@@ -1,7 +1,9 @@
 // Dispatcher: delivers the outbox. Each due action is routed once to the channels configured
 // for its event (one outbox row per channel, created in one transaction, so every channel has
 // its own attempts and dead-letter state), then delivered with exponential backoff and jitter
-// until it succeeds or is declared dead — which raises an operator alert.
+// until it succeeds or is declared dead — which raises an operator alert. A receiver that asks
+// for a pause (a failure with Status::retry_after_ms, from an HTTP Retry-After) is not tried
+// again before it, up to max_backoff_ms.
 //
 // At-least-once: an action is marked delivered only after its channel accepted it, each outcome
 // in its own transaction; a crash in between re-delivers that one action (receivers can
@@ -54,6 +56,10 @@ class Dispatcher {
 
   // The delay before attempt `attempts + 1` (without jitter).
   static int64_t BackoffMs(const DispatchPolicy& policy, int attempts);
+  // The delay after a retryable `failure`: the backoff (with its jitter), or the receiver's
+  // retry-after when that is longer, but never more of it than policy.max_backoff_ms.
+  static int64_t RetryDelayMs(const DispatchPolicy& policy, int64_t backoff_ms,
+                              const Status& failure);
 
  private:
   std::vector<std::string> ChannelsFor(const OutboxAction& action) const;

@@ -105,6 +105,63 @@ TEST_F(DispatcherTest, RetriesWithBackoffThenRecovers) {
   for (const auto& c : hook.calls) EXPECT_EQ(c.action_id, hook.calls[0].action_id);
 }
 
+TEST_F(DispatcherTest, RetryAfterDelaysTheNextAttemptUpToTheCap) {
+  ScriptedNotifier hook("webhook:ops");
+  const Status too_many(Code::kResourceExhausted, "HTTP 429", true);
+  hook.script = {too_many.WithRetryAfterMs(10'000),             // longer than the 1 s backoff
+                 too_many.WithRetryAfterMs(3'600'000),          // an hour: capped at 60 s
+                 Unavailable("HTTP 503").WithRetryAfterMs(0)};  // shorter: the backoff wins
+  DispatchPolicy policy;
+  policy.max_backoff_ms = 60'000;
+  Dispatcher d(*store_, mu_, clock_, {{&hook, {}}}, nullptr, policy, 7);
+  Queue("notify", "critical");
+  ASSERT_TRUE(d.RunOnce().ok());  // routes
+  auto row = [&] {
+    for (const OutboxAction& r : Rows()) {
+      if (r.channel == "webhook:ops") return r;
+    }
+    ADD_FAILURE() << "no webhook:ops row";
+    return OutboxAction();
+  };
+
+  const Timestamp first = clock_.Now();
+  EXPECT_EQ(d.RunOnce()->failed, 1);
+  EXPECT_EQ(row().next_attempt_at, first.PlusSeconds(10));
+  clock_.Advance(9);
+  ASSERT_TRUE(d.RunOnce().ok());
+  EXPECT_EQ(hook.calls.size(), 1U);  // the backoff alone would have tried again by now
+
+  clock_.Advance(1);
+  const Timestamp second = clock_.Now();
+  EXPECT_EQ(d.RunOnce()->failed, 1);
+  EXPECT_EQ(hook.calls.size(), 2U);
+  EXPECT_EQ(row().next_attempt_at, second.PlusSeconds(60));
+
+  clock_.Advance(60);
+  const Timestamp third = clock_.Now();
+  EXPECT_EQ(d.RunOnce()->failed, 1);
+  EXPECT_EQ(hook.calls.size(), 3U);
+  const int64_t wait = row().next_attempt_at.unix_millis() - third.unix_millis();
+  EXPECT_GE(wait, 4000);  // attempt 3: 4 s plus up to 50 % jitter
+  EXPECT_LE(wait, 6000);
+
+  clock_.Advance(6);
+  EXPECT_EQ(d.RunOnce()->delivered, 1);
+  EXPECT_EQ(hook.calls.size(), 4U);
+  EXPECT_EQ(row().attempts, 4);
+}
+
+TEST_F(DispatcherTest, RetryDelayTakesTheLongerWithinTheCap) {
+  DispatchPolicy p;  // max_backoff_ms 300 000
+  const Status busy = Unavailable("HTTP 503");
+  EXPECT_EQ(Dispatcher::RetryDelayMs(p, 1500, busy), 1500);
+  EXPECT_EQ(Dispatcher::RetryDelayMs(p, 1500, busy.WithRetryAfterMs(2000)), 2000);
+  EXPECT_EQ(Dispatcher::RetryDelayMs(p, 1500, busy.WithRetryAfterMs(500)), 1500);
+  EXPECT_EQ(Dispatcher::RetryDelayMs(p, 1500, busy.WithRetryAfterMs(int64_t{1} << 41)), 300'000);
+  // A backoff with jitter past the cap is not cut back by a retry-after.
+  EXPECT_EQ(Dispatcher::RetryDelayMs(p, 400'000, busy.WithRetryAfterMs(int64_t{1} << 41)), 400'000);
+}
+
 TEST_F(DispatcherTest, PermanentFailureOrTooManyAttemptsIsDeadAndAlerted) {
   ScriptedNotifier hook("webhook:ops");
   hook.script = {Status(Code::kInvalidArgument, "HTTP 404")};

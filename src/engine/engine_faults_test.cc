@@ -10,14 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/engine.h"
-#include "pricing/catalog_file.h"
-#include "store/sqlite/sqlite_ledger.h"
-#include "store/testing/faulty_ledger.h"
+#include "engine/testing/engine_on_faulty_ledger.h"
 
 namespace budgeteer {
 namespace {
 
+using testing::EngineOnFaultyLedger;
 using testing::FaultyLedger;
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
@@ -28,23 +26,15 @@ constexpr const char* kName = "BedrockAPIKey-abc";
 class EngineFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteLedger(":memory:", SqliteOptions{});
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    sqlite_ = std::move(*store);
-    faulty_ = std::make_unique<FaultyLedger>(*sqlite_);
-    auto catalog = LoadEmbeddedCatalog();
-    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-    catalog_ = std::move(*catalog);
-    auto engine = Engine::Open(*faulty_, catalog_, options_, clock_);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
+    const Status opened = h_.Open(options_);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
   }
 
   // A Claude 3 Haiku call stamped a minute before the clock: 1M input tokens cost $0.25.
   UsageRecord Haiku(const std::string& id, int64_t input_tokens) const {
     UsageRecord r;
     r.request_id = RequestId(id);
-    r.timestamp = clock_.Now().PlusSeconds(-60);
+    r.timestamp = h_.clock.Now().PlusSeconds(-60);
     r.caller = kKey;
     r.account_id = "111122223333";
     r.region = "us-east-1";
@@ -55,7 +45,7 @@ class EngineFaultsTest : public ::testing::Test {
   }
 
   BudgetState State() {
-    auto view = engine_->ShowBudget(kName);
+    auto view = h_.engine->ShowBudget(kName);
     EXPECT_TRUE(view.ok()) << view.status().ToString();
     return view.ok() ? view->row.state : BudgetState();
   }
@@ -63,7 +53,7 @@ class EngineFaultsTest : public ::testing::Test {
   // Outbox actions by kind (notify events as "notify:<event>").
   std::map<std::string, int> OutboxKinds() {
     std::map<std::string, int> kinds;
-    auto outbox = sqlite_->ListOutbox(10'000);
+    auto outbox = h_.sqlite->ListOutbox(10'000);
     EXPECT_TRUE(outbox.ok());
     if (!outbox.ok()) return kinds;
     for (const OutboxAction& a : *outbox) {
@@ -75,7 +65,7 @@ class EngineFaultsTest : public ::testing::Test {
   // Audit entries by kind (transitions as "transition:<trigger>").
   std::map<std::string, int> AuditKinds() {
     std::map<std::string, int> kinds;
-    auto audit = sqlite_->QueryAudit(AuditQuery{std::nullopt, std::nullopt, 0});
+    auto audit = h_.sqlite->QueryAudit(AuditQuery{std::nullopt, std::nullopt, 0});
     EXPECT_TRUE(audit.ok());
     if (!audit.ok()) return kinds;
     for (const AuditEntry& e : *audit) {
@@ -91,46 +81,42 @@ class EngineFaultsTest : public ::testing::Test {
   }
 
   EngineOptions options_;
-  FixedClock clock_{T("2026-03-01T12:00:00Z")};
-  std::unique_ptr<LedgerStore> sqlite_;
-  std::unique_ptr<FaultyLedger> faulty_;
-  PriceCatalog catalog_;
-  std::unique_ptr<Engine> engine_;
+  EngineOnFaultyLedger h_{T("2026-03-01T12:00:00Z")};
 };
 
 // ---------------------------------------------------------------------------------------------
 // A ledger that cannot commit.
 
 TEST_F(EngineFaultsTest, FailedCommitLeavesNothingAndTheResentBatchCountsOnce) {
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("a", 1'000'000)}, "test").ok());  // $0.25
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("a", 1'000'000)}, "test").ok());  // $0.25
   const auto audit_before = AuditKinds();
   const auto outbox_before = OutboxKinds();
 
   // The disk fills: a batch that would also cross the warning threshold ($0.75) cannot commit.
-  faulty_->FailWrites(FaultyLedger::DiskFull());
+  h_.faulty->FailWrites(FaultyLedger::DiskFull());
   const std::vector<UsageRecord> batch = {Haiku("b", 1'000'000), Haiku("c", 1'000'000)};
-  auto failed = engine_->ApplyBatch(batch, "test");
+  auto failed = h_.engine->ApplyBatch(batch, "test");
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), Code::kUnavailable);
   EXPECT_TRUE(failed.status().retryable()) << failed.status().ToString();
   EXPECT_NE(failed.status().message().find("free disk space"), std::string::npos);
-  EXPECT_EQ(faulty_->failed_writes(), 1);
+  EXPECT_EQ(h_.faulty->failed_writes(), 1);
   // Sent again while the disk is still full: refused again, not taken for a duplicate.
-  ASSERT_FALSE(engine_->ApplyBatch(batch, "test").ok());
+  ASSERT_FALSE(h_.engine->ApplyBatch(batch, "test").ok());
   EXPECT_EQ(State().spent, Money::FromNanos(250'000'000));
   EXPECT_EQ(State().status, BudgetStatus::kActive);
   EXPECT_EQ(AuditKinds(), audit_before);
   EXPECT_EQ(OutboxKinds(), outbox_before);
 
   // Space is back: the re-sent batch is applied once, with its one warning.
-  faulty_->Heal();
-  auto applied = engine_->ApplyBatch(batch, "test");
+  h_.faulty->Heal();
+  auto applied = h_.engine->ApplyBatch(batch, "test");
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(applied->applied, 2);
   EXPECT_EQ(applied->duplicates, 0);
   EXPECT_EQ(State().spent, Money::FromNanos(750'000'000));
   EXPECT_EQ(State().status, BudgetStatus::kWarning);
-  auto again = engine_->ApplyBatch(batch, "test");
+  auto again = h_.engine->ApplyBatch(batch, "test");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->duplicates, 2);
   EXPECT_EQ(State().spent, Money::FromNanos(750'000'000));
@@ -139,24 +125,24 @@ TEST_F(EngineFaultsTest, FailedCommitLeavesNothingAndTheResentBatchCountsOnce) {
 }
 
 TEST_F(EngineFaultsTest, FailedTickActsOnTheDeadlineOnceTheLedgerIsBack) {
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // $1.00: grace
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // $1.00: grace
   ASSERT_EQ(State().status, BudgetStatus::kGracePeriod);
   const Timestamp deadline = *State().grace_deadline;
 
-  faulty_->FailWrites(FaultyLedger::DiskFull());
-  clock_.Set(deadline.PlusSeconds(1));
-  auto tick = engine_->Tick();
+  h_.faulty->FailWrites(FaultyLedger::DiskFull());
+  h_.clock.Set(deadline.PlusSeconds(1));
+  auto tick = h_.engine->Tick();
   ASSERT_FALSE(tick.ok());
   EXPECT_TRUE(tick.status().retryable());
   EXPECT_EQ(State().status, BudgetStatus::kGracePeriod);  // nothing half-done
   EXPECT_EQ(OutboxKinds().count("suspend_access"), 0U);
 
-  faulty_->Heal();
-  tick = engine_->Tick();
+  h_.faulty->Heal();
+  tick = h_.engine->Tick();
   ASSERT_TRUE(tick.ok()) << tick.status().ToString();
   EXPECT_EQ(tick->transitions, 1);
   EXPECT_EQ(State().status, BudgetStatus::kSuspended);
-  ASSERT_TRUE(engine_->Tick().ok());
+  ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(OutboxKinds()["suspend_access"], 1);
 }
 
@@ -164,33 +150,33 @@ TEST_F(EngineFaultsTest, FailedTickActsOnTheDeadlineOnceTheLedgerIsBack) {
 // Clock jumps.
 
 TEST_F(EngineFaultsTest, ForwardJumpPastTheGraceDeadlineSuspendsOnceThenPastThePeriodEndRestores) {
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // grace
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // grace
   const BudgetState grace = State();
   ASSERT_EQ(grace.status, BudgetStatus::kGracePeriod);
 
   // Six hours pass at once (a suspended VM, an NTP step): one suspension, however many ticks.
-  clock_.Set(grace.grace_deadline->PlusSeconds(int64_t{6} * 3600));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(grace.grace_deadline->PlusSeconds(int64_t{6} * 3600));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(State().status, BudgetStatus::kSuspended);
   EXPECT_EQ(OutboxKinds()["suspend_access"], 1);
 
   // Then past the period end (and well into the next period): one refresh, one restore.
-  clock_.Set(grace.period.end.PlusSeconds(int64_t{3} * 86400));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(grace.period.end.PlusSeconds(int64_t{3} * 86400));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.engine->Tick().ok());
   const BudgetState after = State();
   EXPECT_EQ(after.status, BudgetStatus::kActive);
   EXPECT_EQ(after.spent, Money());
-  EXPECT_LE(after.period.start, clock_.Now());
-  EXPECT_GT(after.period.end, clock_.Now());
+  EXPECT_LE(after.period.start, h_.clock.Now());
+  EXPECT_GT(after.period.end, h_.clock.Now());
   EXPECT_EQ(OutboxKinds()["restore_access"], 1);
   EXPECT_EQ(AuditKinds()["period_refreshed"], 1);
 }
 
 TEST_F(EngineFaultsTest, ForwardJumpPastBothTheDeadlineAndThePeriodEndRefreshesWithoutSuspending) {
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // grace
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("a", 4'000'000)}, "test").ok());  // grace
   const BudgetState grace = State();
-  clock_.Set(grace.period.end.PlusSeconds(60));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(grace.period.end.PlusSeconds(60));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(State().status, BudgetStatus::kActive);
   // The deadline fell in a period that is over: no suspension for it, so nothing to restore.
   EXPECT_EQ(OutboxKinds().count("suspend_access"), 0U);
@@ -199,44 +185,44 @@ TEST_F(EngineFaultsTest, ForwardJumpPastBothTheDeadlineAndThePeriodEndRefreshesW
 }
 
 TEST_F(EngineFaultsTest, BackwardJumpNeitherRefreshesTwiceNorMovesTheGraceDeadline) {
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("a", 1'000'000)}, "test").ok());
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("a", 1'000'000)}, "test").ok());
   const BudgetState first = State();
 
   // Forward past the period end: one refresh.
-  clock_.Set(first.period.end.PlusSeconds(30));
-  ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(first.period.end.PlusSeconds(30));
+  ASSERT_TRUE(h_.engine->Tick().ok());
   const BudgetState refreshed = State();
   ASSERT_EQ(refreshed.period.start, first.period.end);
   ASSERT_EQ(AuditKinds()["period_refreshed"], 1);
 
   // NTP steps the clock back an hour, into the old period: the period is not re-opened or
   // refreshed again, and nothing happens until the clock passes the new period's end.
-  clock_.Set(first.period.end.PlusSeconds(-3600));
+  h_.clock.Set(first.period.end.PlusSeconds(-3600));
   for (int i = 0; i < 3; ++i) {
-    auto tick = engine_->Tick();
+    auto tick = h_.engine->Tick();
     ASSERT_TRUE(tick.ok());
     EXPECT_EQ(tick->transitions, 0);
     EXPECT_EQ(tick->refreshed, 0);
   }
   EXPECT_EQ(State().period.start, refreshed.period.start);
   EXPECT_EQ(State().period.end, refreshed.period.end);
-  clock_.Set(first.period.end.PlusSeconds(60));
-  ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(first.period.end.PlusSeconds(60));
+  ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(AuditKinds()["period_refreshed"], 1);
 
   // Over budget: the grace deadline is fixed when grace begins. A backward jump delays the
   // suspension by the jump (the clock must reach the deadline) but never moves the deadline,
   // and new spend while the clock is behind does not restart the grace period.
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("b", 4'000'000)}, "test").ok());
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("b", 4'000'000)}, "test").ok());
   const BudgetState grace = State();
   ASSERT_EQ(grace.status, BudgetStatus::kGracePeriod);
-  clock_.Advance(-1800);
-  ASSERT_TRUE(engine_->ApplyBatch({Haiku("c", 400'000)}, "test").ok());
-  ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Advance(-1800);
+  ASSERT_TRUE(h_.engine->ApplyBatch({Haiku("c", 400'000)}, "test").ok());
+  ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(State().status, BudgetStatus::kGracePeriod);
   EXPECT_EQ(State().grace_deadline, grace.grace_deadline);
-  clock_.Set(*grace.grace_deadline);
-  ASSERT_TRUE(engine_->Tick().ok());
+  h_.clock.Set(*grace.grace_deadline);
+  ASSERT_TRUE(h_.engine->Tick().ok());
   EXPECT_EQ(State().status, BudgetStatus::kSuspended);
   EXPECT_EQ(OutboxKinds()["suspend_access"], 1);
 }

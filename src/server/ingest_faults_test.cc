@@ -11,16 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/testing/engine_on_faulty_ledger.h"
 #include "formats/input.h"
-#include "pricing/catalog_file.h"
 #include "server/ingest_service.h"
-#include "store/sqlite/sqlite_ledger.h"
-#include "store/testing/faulty_ledger.h"
 
 namespace budgeteer {
 namespace {
 
+using testing::EngineOnFaultyLedger;
 using testing::FaultyLedger;
 
 constexpr char kKey[] = "fh-key";
@@ -46,17 +44,9 @@ std::string Delivery(const std::string& id, int n) {
 class IngestFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteLedger(":memory:", SqliteOptions{});
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    sqlite_ = std::move(*store);
-    faulty_ = std::make_unique<FaultyLedger>(*sqlite_);
-    auto catalog = LoadEmbeddedCatalog();
-    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
-    catalog_ = std::move(*catalog);
-    auto engine = Engine::Open(*faulty_, catalog_, EngineOptions{}, clock_);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    ingest_ = std::make_unique<IngestService>(*engine_, mu_, clock_, kKey, ParseLimits{});
+    const Status opened = h_.Open();
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    ingest_ = std::make_unique<IngestService>(*h_.engine, mu_, h_.clock, kKey, ParseLimits{});
   }
 
   HttpReply Post(const std::string& body) {
@@ -64,15 +54,11 @@ class IngestFaultsTest : public ::testing::Test {
   }
 
   Money Spent() {
-    auto view = engine_->ShowBudget("BedrockAPIKey-abc");
+    auto view = h_.engine->ShowBudget("BedrockAPIKey-abc");
     return view.ok() ? view->row.state.spent : Money();
   }
 
-  FixedClock clock_{*Timestamp::Parse("2026-03-01T12:00:00Z")};
-  std::unique_ptr<LedgerStore> sqlite_;
-  std::unique_ptr<FaultyLedger> faulty_;
-  PriceCatalog catalog_;
-  std::unique_ptr<Engine> engine_;
+  EngineOnFaultyLedger h_{*Timestamp::Parse("2026-03-01T12:00:00Z")};
   std::mutex mu_;
   std::unique_ptr<IngestService> ingest_;
 };
@@ -81,7 +67,7 @@ TEST_F(IngestFaultsTest, DeliveryThatCannotCommitIs503AndCountsOnceWhenResent) {
   ASSERT_EQ(Post(Delivery("d1", 1)).status, 200);
   ASSERT_EQ(Spent(), Money::FromNanos(250'000'000));
 
-  faulty_->FailWrites(FaultyLedger::DiskFull());
+  h_.faulty->FailWrites(FaultyLedger::DiskFull());
   const std::string d2 = Delivery("d2", 2);
   for (int attempt = 0; attempt < 3; ++attempt) {  // Firehose retries while the disk is full
     const HttpReply reply = Post(d2);
@@ -92,7 +78,7 @@ TEST_F(IngestFaultsTest, DeliveryThatCannotCommitIs503AndCountsOnceWhenResent) {
   }
   EXPECT_EQ(Spent(), Money::FromNanos(250'000'000));
 
-  faulty_->Heal();
+  h_.faulty->Heal();
   const HttpReply ok = Post(d2);
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Spent(), Money::FromNanos(750'000'000));
@@ -101,7 +87,7 @@ TEST_F(IngestFaultsTest, DeliveryThatCannotCommitIs503AndCountsOnceWhenResent) {
 }
 
 TEST_F(IngestFaultsTest, ANonRetryableLedgerErrorIs500) {
-  faulty_->FailWrites(Status(Code::kDataLoss, "ledger: the file is damaged", false));
+  h_.faulty->FailWrites(Status(Code::kDataLoss, "ledger: the file is damaged", false));
   const HttpReply reply = Post(Delivery("d3", 1));
   EXPECT_EQ(reply.status, 500) << reply.body;
   EXPECT_NE(reply.body.find("damaged"), std::string::npos) << reply.body;

@@ -71,9 +71,7 @@ class IngestService {
   // `access_key` empty disables the Firehose endpoint (every delivery is refused).
   IngestService(Engine& engine, std::mutex& engine_mu, const Clock& clock, std::string access_key,
                 ParseLimits limits, Metrics* metrics = nullptr)
-      : engine_(engine),
-        engine_mu_(engine_mu),
-        clock_(clock),
+      : clock_(clock),
         access_key_(std::move(access_key)),
         limits_(limits),
         metrics_(metrics),
@@ -96,8 +94,6 @@ class IngestService {
  private:
   HttpReply FirehoseError(int status, std::string_view request_id, const std::string& message);
 
-  Engine& engine_;
-  std::mutex& engine_mu_;
   const Clock& clock_;
   const std::string access_key_;
   const ParseLimits limits_;

@@ -157,7 +157,8 @@ std::string SlackNotifier::name() const {
 }
 
 Status SlackNotifier::Deliver(const ActionMessage& message) {
-  return http_->Post({"Content-Type: application/json; charset=utf-8"}, SlackMessageJson(message));
+  return http_->Post({"Content-Type: application/json; charset=utf-8"}, SlackMessageJson(message),
+                     message.now);
 }
 
 }  // namespace budgeteer

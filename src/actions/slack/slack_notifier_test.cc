@@ -124,6 +124,17 @@ TEST(SlackNotifier, ServerErrorIsRetryableAndRedacted) {
   EXPECT_EQ(s.message().find("SECRETPATH"), std::string::npos) << s.message();
 }
 
+TEST(SlackNotifier, RateLimitedPassesRetryAfterOn) {
+  // Slack answers a rate-limited incoming webhook with 429 and Retry-After in seconds.
+  HttpReceiver limited(429, "rate_limited", {{"Retry-After", "30"}});
+  auto slack = SlackNotifier::Create(Config(limited.Url("/services/T0/B0/SECRETPATH")));
+  ASSERT_TRUE(slack.ok());
+  const Status s = (*slack)->Deliver(SampleMessage());
+  EXPECT_EQ(s.code(), Code::kResourceExhausted);
+  EXPECT_TRUE(s.retryable());
+  EXPECT_EQ(s.retry_after_ms(), 30'000);
+}
+
 TEST(SlackNotifier, SilentReceiverTimesOutRetryably) {
   testing::SilentListener listener;
   SlackConfig c = Config(listener.Url("/services/T0/B0/SECRETPATH"));

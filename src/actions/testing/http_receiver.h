@@ -1,6 +1,6 @@
 // Test helpers: a loopback HTTP receiver (cpp-httplib on 127.0.0.1, port 0) that records each
-// request and answers with a scripted status, and a listener that accepts connections but
-// never answers. Thread-safe: the server thread records, the test thread reads.
+// request and answers with a scripted status (and headers), and a listener that accepts connections
+// but never answers. Thread-safe: the server thread records, the test thread reads.
 #pragma once
 
 #include <arpa/inet.h>
@@ -32,13 +32,16 @@ struct RecordedRequest {
 
 class HttpReceiver {
  public:
-  explicit HttpReceiver(int status = 200, const std::string& reply = "ok") {
-    server_.Post(".*", [this, status, reply](const httplib::Request& req, httplib::Response& res) {
+  explicit HttpReceiver(int status = 200, const std::string& reply = "ok",
+                        const httplib::Headers& reply_headers = {}) {
+    server_.Post(".*", [this, status, reply, reply_headers](const httplib::Request& req,
+                                                            httplib::Response& res) {
       {
         const std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back({req.method, req.path, req.headers, req.body});
       }
       res.status = status;
+      for (const auto& [name, value] : reply_headers) res.set_header(name, value);
       res.set_content(reply, "text/plain");
     });
     // Short keep-alive: stopping the server must not wait for an idle client connection.

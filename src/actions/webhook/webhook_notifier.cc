@@ -32,7 +32,7 @@ Status Send(HttpPoster& http, const WebhookConfig& config, const ActionMessage& 
       "X-Budgeteer-Signature: " + WebhookSignature(config.secret, timestamp, body),
       "X-Budgeteer-Action-Id: " + std::to_string(message.action_id),
   };
-  return http.Post(headers, body);
+  return http.Post(headers, body, message.now);
 }
 
 std::string ChannelName(const WebhookConfig& config) {

@@ -106,6 +106,34 @@ TEST(WebhookNotifier, TooManyRequestsIsRetryable) {
   EXPECT_TRUE(s.retryable());
 }
 
+// The outcome of delivering the sample message to a receiver that answers `status` with
+// `headers`.
+Status DeliverTo(int status, const httplib::Headers& headers) {
+  HttpReceiver receiver(status, "busy", headers);
+  auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
+  if (!notifier.ok()) return notifier.status();
+  return (*notifier)->Deliver(SampleMessage());
+}
+
+TEST(WebhookNotifier, RetryAfterOf429Or503IsPassedOn) {
+  const Status seconds = DeliverTo(429, {{"Retry-After", "7"}});
+  EXPECT_EQ(seconds.code(), Code::kResourceExhausted);
+  EXPECT_TRUE(seconds.retryable());
+  EXPECT_EQ(seconds.retry_after_ms(), 7000);
+  // An HTTP-date counts from the message's clock (SampleMessage: 2026-01-31T12:00:00Z).
+  const Status date = DeliverTo(503, {{"Retry-After", "Sat, 31 Jan 2026 12:01:30 GMT"}});
+  EXPECT_EQ(date.code(), Code::kUnavailable);
+  EXPECT_TRUE(date.retryable());
+  EXPECT_EQ(date.retry_after_ms(), 90'000);
+  // Malformed, or on another status: still retryable, but no hint (the backoff governs).
+  const Status garbage = DeliverTo(429, {{"Retry-After", "soon"}});
+  EXPECT_TRUE(garbage.retryable());
+  EXPECT_FALSE(garbage.retry_after_ms().has_value());
+  const Status other = DeliverTo(500, {{"Retry-After", "7"}});
+  EXPECT_EQ(other.code(), Code::kUnavailable);
+  EXPECT_FALSE(other.retry_after_ms().has_value());
+}
+
 TEST(WebhookNotifier, NotFoundIsPermanent) {
   HttpReceiver receiver(404, "no such hook");
   auto notifier = WebhookNotifier::Create(Config(receiver.Url("/hook")));
