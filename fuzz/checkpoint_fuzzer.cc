@@ -2,7 +2,8 @@
 // meta at start-up: S3Checkpoint::Decode, LogsCheckpoint::Decode) and the S3 ListObjectsV2 reply
 // reader (ParseListObjectsV2). Invariants: a decoded checkpoint encodes and decodes to the same
 // checkpoint and the same text; a Compact never moves the floor backwards, covers a fully done
-// listing and leaves no done key at or below the floor; listed objects have keys.
+// listing and leaves no done key at or below the floor; ForgetDamaged leaves at most its limit,
+// none found before its date; listed objects have keys.
 #include <algorithm>
 #include <climits>
 #include <cstddef>
@@ -27,7 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = S3Checkpoint::Decode(encoded);
     FUZZ_CHECK(again.ok(), again.status().message());
     FUZZ_CHECK(again->floor == s3->floor && again->done == s3->done, encoded);
+    FUZZ_CHECK(again->damaged == s3->damaged, encoded);
     FUZZ_CHECK(again->Encode() == encoded, encoded);
+    S3Checkpoint bounded = *s3;
+    const size_t before = bounded.damaged.size();
+    const std::vector<std::string> forgotten = bounded.ForgetDamaged(2, 0);
+    FUZZ_CHECK(bounded.damaged.size() <= 2, encoded);
+    FUZZ_CHECK(bounded.damaged.size() + forgotten.size() == before, encoded);
+    for (const auto& [key, object] : bounded.damaged) FUZZ_CHECK(object.found_ms >= 0, key);
   }
 
   auto logs = LogsCheckpoint::Decode(text);

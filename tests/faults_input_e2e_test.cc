@@ -3,7 +3,8 @@
 // endpoint and the S3 poller (moto_server). Each damaged file or object gets one clear error
 // that names it and says what to do; the other files and objects of the same run are counted;
 // the records read before the damage stay applied once, and when the intact copy arrives
-// later only the records not yet counted are added.
+// later (under a new key, or for S3 under the same key) only the records not yet counted are
+// added.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -310,6 +311,40 @@ TEST_F(DamagedS3E2E, DamagedObjectsAreNamedInTheLogSkippedOnceAndTheOthersCount)
       << ServerLog();
   std::this_thread::sleep_for(milliseconds(2500));
   EXPECT_EQ(Spent(), want);
+}
+
+// The producer (or an operator) puts the intact copy under the damaged object's own key: the
+// poller sees another ETag, reads it again, and only what was missing is added; a good object
+// put again with the same bytes is not read.
+TEST_F(DamagedS3E2E, AFixedCopyUnderTheSameKeyAddsOnlyWhatWasMissing) {
+  const std::string at = SystemClock().Now().PlusSeconds(-600).ToRfc3339();
+  constexpr int64_t kPerObject = 200;
+  const std::string good_gz = GzipOf(Lines("same-good", kPerObject, at));
+  const std::string trunc_gz = GzipOf(Lines("same-trunc", kPerObject, at));
+  const std::string hour = "2026/11/02/00/";
+  Put(hour + "a-good.json.gz", good_gz);
+  const std::string trunc_key = Put(hour + "b-trunc.json.gz", Truncated(trunc_gz));
+  StartServer();
+
+  ASSERT_TRUE(WaitUntil([&] { return ServerLog().find(trunc_key) != std::string::npos; },
+                        milliseconds(20'000)))
+      << ServerLog();
+  std::this_thread::sleep_for(milliseconds(2500));  // two more polls: nothing is read again
+  EXPECT_EQ(Count(ServerLog(), trunc_key + ":"), 1U) << ServerLog();
+  EXPECT_NE(ServerLog().find("same key"), std::string::npos) << ServerLog();
+  const Money first = *Money::ParseUsd(Spent());
+  EXPECT_GT(first.nanos(), kPerObject * kNanosPerRecord);  // records before the damage
+  EXPECT_LT(first.nanos(), 2 * kPerObject * kNanosPerRecord);
+
+  Put(hour + "a-good.json.gz", good_gz);
+  Put(hour + "b-trunc.json.gz", trunc_gz);
+  const std::string want = Usd(2 * kPerObject);
+  ASSERT_TRUE(WaitUntil([&] { return Spent() == want; }, milliseconds(20'000)))
+      << Spent() << " != " << want << "\n"
+      << ServerLog();
+  std::this_thread::sleep_for(milliseconds(2500));
+  EXPECT_EQ(Spent(), want);
+  EXPECT_EQ(Count(ServerLog(), trunc_key + ":"), 1U) << ServerLog();  // not reported again
 }
 
 }  // namespace

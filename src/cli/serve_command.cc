@@ -283,6 +283,9 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
     o.prefix = app.config.s3_prefix;
     o.late_window_hours = app.config.s3_late_window_hours;
     o.limits = app.config.limits;
+    // A damaged object re-read after the de-duplication window would count its first records
+    // twice: watch it for one hour less.
+    o.damaged_watch_hours = app.config.dedup_window_hours - 1;
     auto created = sources::S3Poller::Create(aws_env, aws_clock, o, poll_target);
     if (!created.ok()) return PrintError(created.status().WithContext("ingest.s3"));
     s3_poller = std::move(*created);

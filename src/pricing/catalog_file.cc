@@ -405,8 +405,11 @@ Status ApplyOverridesToml(PriceCatalog& catalog, std::string_view text, std::str
                                ", so it needs 'input' and 'output'");
       }
     }
+    // The figure now comes from `origin`. Its date is the entry's own `source_date` when it
+    // gives one; otherwise the overridden entry's, or for a new id the catalog's
+    // effective_date: every model keeps a date, so CatalogToToml writes a loadable catalog.
     price.source = std::string(origin);
-    price.source_date.clear();
+    if (price.source_date.empty()) price.source_date = updated.effective_date();
     RETURN_IF_ERROR(ReadModel(reader, price));
     Status status = updated.Override(price);
     if (!status.ok()) return status.WithContext(origin);

@@ -54,8 +54,10 @@ Result<PriceCatalog> LoadEmbeddedCatalog();
 
 // Applies per-model overrides written as [[model]] entries of the same format. An entry whose
 // id is already in the catalog needs only the keys it changes (the rest are kept); an entry for
-// a new id needs at least `input` and `output`. All-or-nothing: on error the catalog is
-// unchanged.
+// a new id needs at least `input` and `output`. An overridden or added model's `source` becomes
+// `origin`; its `source_date` is the entry's own when given, else the one it had, else (a new
+// id) the catalog's effective_date, so CatalogToToml of the result loads again. All-or-nothing:
+// on error the catalog is unchanged.
 Status ApplyOverridesToml(PriceCatalog& catalog, std::string_view text, std::string_view origin);
 
 // Writes a catalog in the format above, so that LoadCatalogToml reads back the same catalog

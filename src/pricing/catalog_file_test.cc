@@ -179,6 +179,41 @@ TEST(ApplyOverridesTomlTest, MergesReplacesAndAdds) {
   EXPECT_EQ(catalog.Find("vendor.new-v1")->output.nanos, 2'000'000'000);
 }
 
+// An overridden catalog written out loads again and writes the same text: every model keeps
+// a source_date (its own, the override's, or for a new id the catalog's effective_date).
+TEST(ApplyOverridesTomlTest, AnOverriddenCatalogWritesOutAndLoadsAgain) {
+  Result<PriceCatalog> loaded = LoadCatalogToml(
+      std::string(kHeader) + Entry("vendor.a-v1") + Entry("vendor.b-v1"), "test.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  PriceCatalog catalog = std::move(loaded).value();
+  const Status s = ApplyOverridesToml(catalog,
+                                      "[[model]]\nid = \"vendor.a-v1\"\ninput = \"0.20\"\n"
+                                      "[[model]]\nid = \"vendor.b-v1\"\noutput = \"3\"\n"
+                                      "source_date = \"2026-02-03\"\n"
+                                      "[[model]]\nid = \"vendor.new-v1\"\ninput = \"1\"\n"
+                                      "output = \"2\"\n",
+                                      "config.toml");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(catalog.Find("vendor.a-v1")->source_date, "2025-12-01");    // kept
+  EXPECT_EQ(catalog.Find("vendor.b-v1")->source_date, "2026-02-03");    // the override's
+  EXPECT_EQ(catalog.Find("vendor.new-v1")->source_date, "2025-12-01");  // effective_date
+
+  const std::string text = CatalogToToml(catalog, "us-east-1", "");
+  Result<PriceCatalog> back = LoadCatalogToml(text, "written.toml");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+  ASSERT_EQ(back->models().size(), catalog.models().size());
+  for (const ModelPrice& m : catalog.models()) {
+    const ModelPrice* b = back->Find(m.id);
+    ASSERT_NE(b, nullptr) << m.id;
+    EXPECT_EQ(b->input.nanos, m.input.nanos) << m.id;
+    EXPECT_EQ(b->output.nanos, m.output.nanos) << m.id;
+    EXPECT_EQ(b->source, m.source) << m.id;
+    EXPECT_EQ(b->source_date, m.source_date) << m.id;
+  }
+  EXPECT_EQ(back->Find("vendor.a-v1")->source, "config.toml");
+  EXPECT_EQ(CatalogToToml(*back, "us-east-1", ""), text);
+}
+
 TEST(ApplyOverridesTomlTest, ErrorsLeaveTheCatalogUnchanged) {
   Result<PriceCatalog> loaded =
       LoadCatalogToml(std::string(kHeader) + Entry("vendor.a-v1") +

@@ -32,7 +32,8 @@ struct PollCounts {
   int64_t rejected = 0;         // records refused by the parser or the engine
   std::string first_rejection;  // "where: why" of the first, for the log
   // One "object: why, and what to do" per object that could not be read at all (a damaged
-  // gzip), each for the log: such an object is not read again.
+  // gzip), and one per damaged object the S3 poller stops watching for a fixed copy, each for
+  // the log.
   std::vector<std::string> unreadable;
 
   void Add(const BatchOutcome& outcome) {

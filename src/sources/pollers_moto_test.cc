@@ -1,7 +1,8 @@
 // The S3 and CloudWatch Logs pollers against moto_server with SigV4 verification: exact totals,
 // nothing new on a second poll, a late object in an older hour, restarts (a new engine and a
-// new poller on the same ledger) that re-apply nothing, equal timestamps in CloudWatch Logs, and
-// the same records through both sources counted once.
+// new poller on the same ledger) that re-apply nothing, a damaged object put again fixed under
+// its key (read again, counted once; moto's ETags) and a good one put again unchanged (not read),
+// equal timestamps in CloudWatch Logs, and the same records through both sources counted once.
 //
 // moto refuses correct signatures for query values holding '/' (docs/aws.md), so the S3 tests
 // list under the prefix "AWSLogs" while the keys have Bedrock's full layout
@@ -192,6 +193,51 @@ TEST_F(PollersMotoTest, S3ObjectsAreIngestedOnceAcrossPollsLateObjectsAndRestart
   EXPECT_EQ(after->applied, 1);
   EXPECT_EQ(Spent("alice"), *Money::ParseUsd("1.50"));
   EXPECT_EQ(Spent("bob"), *Money::ParseUsd("2.50"));
+}
+
+TEST_F(PollersMotoTest, S3DamagedObjectPutAgainFixedUnderItsKeyCountsOnce) {
+  CreateBucket();
+  std::string lines;
+  for (int i = 0; i < 200; ++i) {
+    // $0.01 each.
+    lines += Line("fix-" + std::to_string(i), 40'000, "erin") + "\n";
+  }
+  const std::string intact = *Gzip(lines);
+  PutObject("2026/11/01/00", "a.json.gz", *Gzip(Line("good-1", 4'000'000, "erin") + "\n"));
+  PutObject("2026/11/01/00", "b.json.gz", intact.substr(0, intact.size() / 2));
+
+  auto poller = NewS3Poller();
+  ASSERT_NE(poller, nullptr);
+  auto first = poller->PollOnce();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->objects, 2);
+  ASSERT_EQ(first->unreadable.size(), 1U);
+  const int64_t before_damage = first->applied - 1;
+  EXPECT_GT(before_damage, 0);  // records before the damage, read twice below
+  EXPECT_LT(before_damage, 200);
+  auto unchanged = poller->PollOnce();
+  ASSERT_TRUE(unchanged.ok()) << unchanged.status().ToString();
+  EXPECT_EQ(unchanged->objects, 0);
+
+  // The good object put again, the same bytes: the same ETag, not read. The damaged one fixed.
+  PutObject("2026/11/01/00", "a.json.gz", *Gzip(Line("good-1", 4'000'000, "erin") + "\n"));
+  PutObject("2026/11/01/00", "b.json.gz", intact);
+  auto fixed = poller->PollOnce();
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(fixed->objects, 1);
+  EXPECT_EQ(fixed->duplicates, before_damage);
+  EXPECT_EQ(fixed->applied, 200 - before_damage);
+  EXPECT_TRUE(fixed->unreadable.empty());
+  EXPECT_EQ(Spent("erin"), *Money::ParseUsd("3.00"));  // $1 + 200 x $0.01
+
+  poller.reset();
+  Restart();
+  poller = NewS3Poller();
+  ASSERT_NE(poller, nullptr);
+  auto restarted = poller->PollOnce();
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  EXPECT_EQ(restarted->objects, 0);
+  EXPECT_EQ(Spent("erin"), *Money::ParseUsd("3.00"));
 }
 
 TEST_F(PollersMotoTest, S3RefusesAWrongSignature) {
