@@ -473,6 +473,11 @@ struct HttpServer::Impl {
     server.set_write_timeout(limits.write_timeout_seconds, 0);
     server.set_keep_alive_timeout(limits.keep_alive_seconds);
     server.set_keep_alive_max_count(static_cast<size_t>(limits.keep_alive_max_requests));
+    // httplib's pool takes max(8, cores - 1) threads by default; ours is configured. httplib
+    // owns (and deletes) the queue it gets from this factory.
+    server.new_task_queue = [n = limits.worker_threads] {
+      return new httplib::ThreadPool(n);  // NOLINT(cppcoreguidelines-owning-memory)
+    };
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
       Code code = Code::kNotFound;
