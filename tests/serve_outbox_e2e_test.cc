@@ -437,6 +437,47 @@ TEST_F(SlowClientE2E, StalledClientsAreCutOffWhileOthersAreServed) {
   EXPECT_EQ(status, 200);
 }
 
+// server.worker_threads bounds what stalled clients can hold: with 4 workers, 3 stalled
+// connections leave one thread serving everybody else at once; a 4th takes the last one, and
+// others then wait until the read timeout cuts the stalled ones off. (With httplib's default
+// pool of 8 the request after the 4th would be served at once: the setting is what is tested.)
+class WorkerPoolE2E : public SlowClientE2E {
+ protected:
+  std::string ConfigToml() override {
+    return "[server]\nread_timeout_seconds = 1\nworker_threads = 4\n" + CommonToml();
+  }
+};
+
+TEST_F(WorkerPoolE2E, StalledClientsHoldAtMostTheConfiguredWorkers) {
+  const std::string partial = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+  std::vector<int> stalled;
+  const auto stall = [&] {
+    stalled.push_back(Connect());
+    ASSERT_EQ(::send(stalled.back(), partial.data(), partial.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(partial.size()));
+  };
+  for (int i = 0; i < 3; ++i) stall();
+  std::this_thread::sleep_for(milliseconds(100));  // let the workers pick them up
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    int status = 0;
+    Get("/healthz", "", &status);
+    EXPECT_EQ(status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(500));
+  }
+
+  stall();
+  std::this_thread::sleep_for(milliseconds(100));
+  const auto t0 = std::chrono::steady_clock::now();
+  int status = 0;
+  Get("/healthz", "", &status);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(status, 200);
+  EXPECT_GE(waited, milliseconds(500)) << "the 5th connection was served while 4 workers stalled";
+  EXPECT_LT(waited, milliseconds(4000));
+  for (const int fd : stalled) ::close(fd);
+}
+
 TEST_F(SlowClientE2E, OversizedHeaderIsRefusedAndTheServerKeepsServing) {
   // Debian's cpp-httplib reads header lines of up to 8 KiB (CPPHTTPLIB_HEADER_MAX_LENGTH);
   // a longer one is a malformed request: 400 with our JSON error body.

@@ -311,6 +311,7 @@ int RunServe(App& app, const std::string& listen_override, bool demo) {
   limits.read_timeout_seconds = static_cast<int>(app.config.server_read_timeout_seconds);
   limits.max_header_bytes = static_cast<size_t>(app.config.server_max_header_bytes);
   limits.body_timeout_seconds = static_cast<int>(app.config.server_body_timeout_seconds);
+  limits.worker_threads = static_cast<size_t>(app.config.server_worker_threads);
   // An idle connection (before its first request, or between two) waits for the keep-alive
   // timeout, not the read timeout: without this a client that connects and sends nothing would
   // hold one of the server's few worker threads for 30 s whatever server.read_timeout_seconds

@@ -84,6 +84,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"server.body_timeout_seconds", "integer", "300",
        "A request body must arrive within this many seconds of its headers, however steadily "
        "it trickles (slow-client guard); then the request is refused and the connection closed."},
+      {"server.worker_threads", "integer", "32",
+       "Connections served at once (one thread each); more wait their turn. As many clients "
+       "stalling within the timeouts delay the others until they are cut off."},
       {"server.cors_origins", "string list", "[]",
        "Origins (\"https://host[:port]\", exactly as browsers send them) allowed to call the "
        "API from another origin (CORS, preflight included). Empty: no CORS header is ever sent, "
@@ -304,6 +307,8 @@ Status Apply(Config& c, std::string_view key, const RawValue& v, bool& period_se
     ASSIGN_OR_RETURN(c.server_max_header_bytes, AsInt(v, key, 8192, int64_t{1} << 20));
   } else if (key == "server.body_timeout_seconds") {
     ASSIGN_OR_RETURN(c.server_body_timeout_seconds, AsInt(v, key, 1, 86400));
+  } else if (key == "server.worker_threads") {
+    ASSIGN_OR_RETURN(c.server_worker_threads, AsInt(v, key, 2, 1024));
   } else if (key == "server.cors_origins") {
     for (const std::string& origin : v.items) {
       const size_t scheme = origin.find("://");

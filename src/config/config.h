@@ -96,6 +96,7 @@ struct Config {
   int64_t server_read_timeout_seconds = 30;
   int64_t server_max_header_bytes = int64_t{64} << 10;
   int64_t server_body_timeout_seconds = 300;
+  int64_t server_worker_threads = 32;  // connections served at once; more wait their turn
   // Origins ("https://host[:port]") whose browsers may call the API cross-origin; empty: none.
   std::vector<std::string> server_cors_origins;
   std::vector<std::string> admin_tokens;

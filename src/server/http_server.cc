@@ -484,6 +484,11 @@ struct HttpServer::Impl {
     server.set_keep_alive_max_count(static_cast<size_t>(limits.keep_alive_max_requests));
     // The Firehose route inflates its gzip bodies itself, to name one that was cut short.
     server.set_raw_body_paths({"/v1/ingest/firehose"});
+    // httplib's pool takes max(8, cores - 1) threads by default; ours is configured. httplib
+    // owns (and deletes) the queue it gets from this factory.
+    server.new_task_queue = [n = limits.worker_threads] {
+      return new httplib::ThreadPool(n);  // NOLINT(cppcoreguidelines-owning-memory)
+    };
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
       Code code = Code::kNotFound;

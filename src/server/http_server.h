@@ -31,6 +31,9 @@ struct ServerLimits {
   int write_timeout_seconds = 30;
   int keep_alive_seconds = 30;
   int keep_alive_max_requests = 1000;
+  // Connections served at once, one thread each; more queue. Clients that stall within the
+  // timeouts can hold them all until they are cut off, so this bounds that denial.
+  size_t worker_threads = 32;
 };
 
 struct ServerDeps {
