@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "aws/client.h"
@@ -182,6 +183,54 @@ TEST_F(DamagedFirehoseE2E, DamagedGzipBodiesAreRefusedWholeAndNothingIsApplied) 
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(Spent(), Usd(50));
+}
+
+// POST /v1/usage decodes its body itself too: a damaged gzip body is refused whole (400 naming
+// the damage), another Content-Encoding is refused by name, the intact body counts once.
+class DamagedUsageBodyE2E : public DamagedFirehoseE2E {
+ protected:
+  std::string ConfigToml() override {
+    return "[auth]\nadmin_tokens = [\"adm1n-token\"]\nviewer_tokens = [\"v1ewer-token\"]\n";
+  }
+  httplib::Result PostUsage(const std::string& body, const std::string& encoding) {
+    httplib::Headers headers = {{"Authorization", "Bearer adm1n-token"}};
+    if (!encoding.empty()) headers.emplace("Content-Encoding", encoding);
+    return Client().Post("/v1/usage", headers, body, "application/x-ndjson");
+  }
+};
+
+TEST_F(DamagedUsageBodyE2E, DamagedGzipBodiesAreNamedAndNothingIsApplied) {
+  const std::string at = SystemClock().Now().PlusSeconds(-60).ToRfc3339();
+  const std::string lines = Lines("api", 40, at);
+  const std::string gz = GzipOf(lines);
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {Truncated(gz), "gzip", "gzip body cannot be inflated: gzip data is truncated"},
+      {gz.substr(0, gz.size() - 8), "gzip", "truncated"},
+      {Corrupt(gz), "gzip", "gzip body cannot be inflated: corrupt gzip data"},
+      {TrailingGarbage(gz), "gzip", "unexpected bytes after the end of a gzip member"},
+      {lines, "gzip", "Content-Encoding is gzip but the body is not gzip data"},
+      {gz, "br", "unsupported Content-Encoding 'br' (gzip or none)"}};
+  for (const auto& [body, encoding, why] : cases) {
+    auto res = PostUsage(body, encoding);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_NE(res->body.find("INVALID_ARGUMENT"), std::string::npos) << res->body;
+    EXPECT_NE(res->body.find(why), std::string::npos) << res->body;
+    EXPECT_EQ(res->body.find("invalid JSON"), std::string::npos) << res->body;
+  }
+  int status = 0;
+  Get("/v1/budgets/BedrockAPIKey-abc", "v1ewer-token", &status);
+  EXPECT_EQ(status, 404) << "a damaged body was partly applied";
+
+  auto res = PostUsage(gz, "gzip");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "applied"), "40") << res->body;
+  res = PostUsage(lines, "");  // the same records, plain: all duplicates
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(JsonValue(res->body, "duplicates"), "40") << res->body;
+  EXPECT_EQ(Spent(), Usd(40));
 }
 
 TEST_F(DamagedFirehoseE2E, DamagedCloudWatchPayloadInADeliveryIsRejectedAndTheOthersCount) {

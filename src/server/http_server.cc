@@ -18,6 +18,7 @@
 #include "engine/events.h"
 #include "engine/json_views.h"
 #include "formats/input.h"
+#include "server/body_encoding.h"
 #include "server/dashboard.h"
 #include "server/guarded_server.h"
 #include "util/json_writer.h"
@@ -31,24 +32,20 @@ void SendJson(httplib::Response& res, int status, const std::string& body) {
   res.set_content(body, "application/json");
 }
 
-// {"error":{"code":"NOT_FOUND","message":"..."}} with the status the code maps to.
-// Reads a request body through httplib's content reader, which inflates a gzip
-// Content-Encoding on the fly, and stops as soon as the inflated size passes `inflated_limit`:
-// a small compressed body cannot make the server hold gigabytes (a "zip bomb"), and the body
-// lands in one buffer instead of being copied into Request::body first.
+// Reads a request body as sent (both routes that call this are GuardedServer raw-body paths:
+// they decode it themselves, DecodeBody) into one buffer, instead of a copy in Request::body
+// first, and stops as soon as it passes `limit`.
 enum class BodyRead { kOk, kTooLarge, kBroken };
 BodyRead ReadBoundedBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                         size_t wire_limit, size_t inflated_limit, std::string& body) {
+                         size_t wire_limit, size_t limit, std::string& body) {
   const std::string declared = req.get_header_value("Content-Length");
   size_t wire = 0;
   std::from_chars(declared.data(), declared.data() + declared.size(), wire);
-  // Reserve for the common case (the wire size, or a few times it for gzip) without trusting
-  // a client-declared length beyond the limit.
-  const bool compressed = !req.get_header_value("Content-Encoding").empty();
-  body.reserve(std::min({inflated_limit, wire_limit, compressed ? wire * 8 : wire}));
+  // Reserve the declared length without trusting it beyond the limit.
+  body.reserve(std::min({limit, wire_limit, wire}));
   bool too_large = false;
   const bool read = reader([&](const char* data, size_t length) {
-    if (length > inflated_limit - body.size()) {
+    if (length > limit - body.size()) {
       too_large = true;
       return false;
     }
@@ -60,6 +57,7 @@ BodyRead ReadBoundedBody(const httplib::Request& req, const httplib::ContentRead
   return read ? BodyRead::kOk : BodyRead::kBroken;
 }
 
+// {"error":{"code":"NOT_FOUND","message":"..."}} with the status the code maps to.
 void SendError(httplib::Response& res, const Status& st) {
   JsonWriter w;
   w.BeginObject().Key("error").BeginObject();
@@ -482,8 +480,8 @@ struct HttpServer::Impl {
     server.set_write_timeout(limits.write_timeout_seconds, 0);
     server.set_keep_alive_timeout(limits.keep_alive_seconds);
     server.set_keep_alive_max_count(static_cast<size_t>(limits.keep_alive_max_requests));
-    // The Firehose route inflates its gzip bodies itself, to name one that was cut short.
-    server.set_raw_body_paths({"/v1/ingest/firehose"});
+    // The ingest routes inflate their gzip bodies themselves, to name one that was cut short.
+    server.set_raw_body_paths({"/v1/ingest/firehose", "/v1/usage"});
     // httplib's pool takes max(8, cores - 1) threads by default; ours is configured. httplib
     // owns (and deletes) the queue it gets from this factory.
     server.new_task_queue = [n = limits.worker_threads] {
@@ -710,9 +708,14 @@ struct HttpServer::Impl {
     server.Post("/v1/usage", [this](const httplib::Request& req, httplib::Response& res,
                                     const httplib::ContentReader& reader) {
       Authed(req, res, Role::kAdmin, [&](const Caller&) {
+        // The body as sent (set_raw_body_paths), decoded here: a gzip body cut short is
+        // named, not parsed as the JSON it inflated to.
+        const std::string encoding = req.get_header_value(GuardedServer::kWireEncodingHeader);
+        const bool identity = IsIdentityEncoding(encoding);
         std::string body;
-        const BodyRead read = ReadBoundedBody(req, reader, limits.max_body_bytes,
-                                              deps.limits.max_document_bytes, body);
+        const BodyRead read = ReadBoundedBody(
+            req, reader, limits.max_body_bytes,
+            identity ? deps.limits.max_document_bytes : limits.max_body_bytes, body);
         if (read != BodyRead::kOk) {
           res.set_header("Connection", "close");
           return SendError(res, read == BodyRead::kTooLarge
@@ -723,6 +726,17 @@ struct HttpServer::Impl {
                                     : Status(Code::kInvalidArgument,
                                              "the request body could not be read (cut short, or "
                                              "not valid for its Content-Encoding)"));
+        }
+        if (!identity) {
+          auto decoded = DecodeBody(encoding, body, deps.limits.max_document_bytes);
+          if (!decoded.ok()) {
+            return SendError(res, decoded.status().code() == Code::kResourceExhausted
+                                      ? Status(Code::kResourceExhausted,
+                                               "the request body is larger than "
+                                               "ingest.max_document_bytes once inflated")
+                                      : decoded.status());
+          }
+          body = std::move(*decoded);
         }
         InputParser parser(deps.limits);
         UsageSink sink;

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <vector>
 
+#include "server/body_encoding.h"
 #include "util/constant_time.h"
 #include "util/json_writer.h"
 
@@ -129,36 +130,21 @@ HttpReply IngestService::Firehose(const FirehoseRequest& request) {
     return FirehoseError(401, request.request_id_header,
                          "missing or wrong X-Amz-Firehose-Access-Key");
   }
+  // The body arrives as sent (GuardedServer::set_raw_body_paths) and is inflated here, where
+  // a stream cut short is noticed. Such a body will never succeed: 400, and Firehose keeps it
+  // for its error output once its retries are spent.
   std::string inflated;
   std::string_view body = request.body;
-  if (request.content_encoding == "gzip") {
-    // The body arrives as sent (GuardedServer::set_raw_body_paths): inflated here, where a
-    // stream cut short is noticed. Such a body will never succeed: 400, and Firehose keeps it
-    // for its error output once its retries are spent.
-    const bool gzip_magic = body.size() >= 2 && static_cast<unsigned char>(body[0]) == 0x1f &&
-                            static_cast<unsigned char>(body[1]) == 0x8b;
-    if (!gzip_magic) {
-      return FirehoseError(400, request.request_id_header,
-                           "Content-Encoding is gzip but the body is not gzip data (it does not "
-                           "start with the gzip magic bytes 1f 8b)");
-    }
-    auto out = GunzipAll(body, limits_.max_document_bytes);
-    if (!out.ok()) {
-      if (out.status().code() == Code::kResourceExhausted) {
+  if (!IsIdentityEncoding(request.content_encoding)) {
+    auto decoded = DecodeBody(request.content_encoding, body, limits_.max_document_bytes);
+    if (!decoded.ok()) {
+      if (decoded.status().code() == Code::kResourceExhausted) {
         return TooLarge(request.request_id_header);
       }
-      return FirehoseError(
-          400, request.request_id_header,
-          "the delivery's gzip body cannot be inflated: " + out.status().message() +
-              "; it was cut short or damaged on the way and cannot succeed as "
-              "sent");
+      return FirehoseError(400, request.request_id_header, decoded.status().message());
     }
-    inflated = std::move(*out);
+    inflated = std::move(*decoded);
     body = inflated;
-  } else if (!request.content_encoding.empty() && request.content_encoding != "identity") {
-    return FirehoseError(400, request.request_id_header,
-                         "unsupported Content-Encoding '" + std::string(request.content_encoding) +
-                             "' (gzip or none)");
   }
   if (body.size() > limits_.max_document_bytes) {
     return FirehoseError(413, request.request_id_header,
