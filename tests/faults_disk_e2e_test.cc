@@ -80,34 +80,9 @@ int64_t FillDisk(const std::string& path) {
   return total;
 }
 
-class DiskFullE2E : public ServeFixture {
+// What the disk fixtures share: the config, /readyz, and one usage record through /v1/usage.
+class LedgerDiskFixture : public ServeFixture {
  protected:
-  void SetUp() override {
-    disk_ = h_.dir() + "/disk";
-    std::filesystem::create_directory(disk_);
-    if (::mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=24m") != 0) {
-      const int err = errno;
-      const std::string why = std::strerror(err);  // NOLINT(concurrency-mt-unsafe)
-      // Not allowed to mount (no CAP_SYS_ADMIN) is the machine's limit, not a missing
-      // dependency: skipped even in CI; any other failure to mount fails there.
-      if (CiRequiresEverything() && err != EPERM) {
-        FAIL() << "cannot mount a tmpfs (" << why << "); CI=true";
-      }
-      GTEST_SKIP() << "cannot mount a tmpfs for the full-disk test (" << why
-                   << "): run as root, or in CI with CAP_SYS_ADMIN";
-    }
-    mounted_ = true;
-    // The fixture's ledger path leads onto the tmpfs (SQLite follows the link, so the WAL and
-    // shared-memory files sit beside the real file).
-    std::filesystem::create_symlink(disk_ + "/ledger.db", h_.dir() + "/ledger.db");
-    ServeFixture::SetUp();
-  }
-
-  void TearDown() override {
-    ServeFixture::TearDown();
-    if (mounted_) ::umount2(disk_.c_str(), MNT_DETACH);
-  }
-
   std::string ConfigToml() override {
     return R"(
 [auth]
@@ -136,6 +111,51 @@ grace_period_seconds = 3600
         std::to_string(input_tokens) + R"(,"output_tokens":0}])";
     return Client().Post("/v1/usage", {{"Authorization", std::string("Bearer ") + kAdmin}}, body,
                          "application/json");
+  }
+
+  // While the ledger cannot take a write: POST /v1/usage is refused with 503 UNAVAILABLE
+  // (retryable), and everything that only reads keeps working.
+  void ExpectWritesRefusedAndReadsServed() {
+    auto usage = PostUsage("u2", 2'000'000);
+    ASSERT_TRUE(usage);
+    EXPECT_EQ(usage->status, 503) << usage->body;
+    EXPECT_NE(usage->body.find(R"("code":"UNAVAILABLE")"), std::string::npos) << usage->body;
+    int status = 0;
+    EXPECT_EQ(Get("/healthz", "", &status), R"({"status":"ok"})");
+    const std::string list = Get("/v1/budgets", kViewer, &status);
+    EXPECT_EQ(status, 200) << list;
+    const std::string health = Get("/v1/health", kViewer, &status);
+    EXPECT_EQ(status, 200) << health;
+    EXPECT_EQ(JsonValue(health, "ledger_writable"), "false") << health;
+  }
+};
+
+class DiskFullE2E : public LedgerDiskFixture {
+ protected:
+  void SetUp() override {
+    disk_ = h_.dir() + "/disk";
+    std::filesystem::create_directory(disk_);
+    if (::mount("tmpfs", disk_.c_str(), "tmpfs", 0, "size=24m") != 0) {
+      const int err = errno;
+      const std::string why = std::strerror(err);  // NOLINT(concurrency-mt-unsafe)
+      // Not allowed to mount (no CAP_SYS_ADMIN) is the machine's limit, not a missing
+      // dependency: skipped even in CI; any other failure to mount fails there.
+      if (CiRequiresEverything() && err != EPERM) {
+        FAIL() << "cannot mount a tmpfs (" << why << "); CI=true";
+      }
+      GTEST_SKIP() << "cannot mount a tmpfs for the full-disk test (" << why
+                   << "): run as root, or in CI with CAP_SYS_ADMIN";
+    }
+    mounted_ = true;
+    // The fixture's ledger path leads onto the tmpfs (SQLite follows the link, so the WAL and
+    // shared-memory files sit beside the real file).
+    std::filesystem::create_symlink(disk_ + "/ledger.db", h_.dir() + "/ledger.db");
+    LedgerDiskFixture::SetUp();
+  }
+
+  void TearDown() override {
+    LedgerDiskFixture::TearDown();
+    if (mounted_) ::umount2(disk_.c_str(), MNT_DETACH);
   }
 
   std::string disk_;
@@ -196,19 +216,7 @@ TEST_F(DiskFullE2E, FullDiskIsNotReadyRefusesWithRetryableStatusAndLosesNothing)
     refused.push_back(d);
   }
   EXPECT_GE(refused.size(), 15U) << "the full disk did not stop the deliveries";
-  auto usage = PostUsage("u2", 2'000'000);
-  ASSERT_TRUE(usage);
-  EXPECT_EQ(usage->status, 503) << usage->body;
-  EXPECT_NE(usage->body.find(R"("code":"UNAVAILABLE")"), std::string::npos) << usage->body;
-
-  // Everything that only reads keeps working.
-  int status = 0;
-  EXPECT_EQ(Get("/healthz", "", &status), R"({"status":"ok"})");
-  const std::string list = Get("/v1/budgets", kViewer, &status);
-  EXPECT_EQ(status, 200) << list;
-  const std::string health = Get("/v1/health", kViewer, &status);
-  EXPECT_EQ(status, 200);
-  EXPECT_EQ(JsonValue(health, "ledger_writable"), "false") << health;
+  ExpectWritesRefusedAndReadsServed();
 
   // Room again: ready within a second or two, and every delivery re-sent (refused or not, as a
   // suspicious Firehose would) is counted once.
@@ -341,7 +349,7 @@ class LoopDevice {
 // (/sys/fs/ext4/<dev>/trigger_fs_error): it aborts its journal and turns read-only under the
 // running server, as on a disk error. Recover() is what an operator does: stop the server,
 // unmount, e2fsck, mount again, start the server.
-class DiskReadOnlyUnderServerE2E : public ServeFixture {
+class DiskReadOnlyUnderServerE2E : public LedgerDiskFixture {
  protected:
   void SetUp() override {
     image_ = h_.dir() + "/ext4.img";
@@ -376,11 +384,11 @@ class DiskReadOnlyUnderServerE2E : public ServeFixture {
       GTEST_SKIP() << "this kernel has no " << trigger_ << " to make ext4 fail";
     }
     std::filesystem::create_symlink(disk_ + "/ledger.db", h_.dir() + "/ledger.db");
-    ServeFixture::SetUp();
+    LedgerDiskFixture::SetUp();
   }
 
   void TearDown() override {
-    ServeFixture::TearDown();
+    LedgerDiskFixture::TearDown();
     if (mounted_ && ::umount2(disk_.c_str(), 0) != 0) ::umount2(disk_.c_str(), MNT_DETACH);
     mounted_ = false;
     loop_.Detach();
@@ -440,36 +448,6 @@ class DiskReadOnlyUnderServerE2E : public ServeFixture {
     pid_ = 0;
     port_ = 0;
     return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-  }
-
-  std::string ConfigToml() override {
-    return R"(
-[auth]
-admin_tokens = ["alice:adm1n-token"]
-viewer_tokens = ["v1ewer-token"]
-[ingest.firehose]
-access_key = "fh-secret-key"
-[defaults]
-grace_period_seconds = 3600
-)";
-  }
-
-  int Readyz(std::string* body = nullptr) {
-    int status = 0;
-    const std::string text = Get("/readyz", "", &status);
-    if (body != nullptr) *body = text;
-    return status;
-  }
-
-  httplib::Result PostUsage(const std::string& id, int64_t input_tokens) {
-    const std::string now = SystemClock().Now().PlusSeconds(-30).ToRfc3339();
-    const std::string body =
-        R"([{"request_id":")" + id + R"(","timestamp":")" + now +
-        R"(","principal":"arn:aws:iam::111122223333:user/gateway",)"
-        R"("model_id":"anthropic.claude-3-haiku-20240307-v1:0","input_tokens":)" +
-        std::to_string(input_tokens) + R"(,"output_tokens":0}])";
-    return Client().Post("/v1/usage", {{"Authorization", std::string("Bearer ") + kAdmin}}, body,
-                         "application/json");
   }
 
   std::string image_;
@@ -566,19 +544,7 @@ TEST_F(DiskReadOnlyUnderServerE2E, NotReadyRefusesWithRetryableStatusAndLosesNot
     EXPECT_NE(res->body.find("errorMessage"), std::string::npos) << res->body;
     EXPECT_NE(res->body.find("read-only"), std::string::npos) << res->body;
   }
-  auto usage = PostUsage("u2", 2'000'000);
-  ASSERT_TRUE(usage);
-  EXPECT_EQ(usage->status, 503) << usage->body;
-  EXPECT_NE(usage->body.find(R"("code":"UNAVAILABLE")"), std::string::npos) << usage->body;
-
-  // Everything that only reads keeps working.
-  int status = 0;
-  EXPECT_EQ(Get("/healthz", "", &status), R"({"status":"ok"})");
-  const std::string list = Get("/v1/budgets", kViewer, &status);
-  EXPECT_EQ(status, 200) << list;
-  const std::string health = Get("/v1/health", kViewer, &status);
-  EXPECT_EQ(status, 200) << health;
-  EXPECT_EQ(JsonValue(health, "ledger_writable"), "false") << health;
+  ExpectWritesRefusedAndReadsServed();
   // Still not ready a while later: nothing recovers a journal-aborted ext4 but an operator.
   std::this_thread::sleep_for(milliseconds(700));
   EXPECT_EQ(Readyz(&ready), 503) << ready;
