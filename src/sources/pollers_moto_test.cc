@@ -128,6 +128,20 @@ class PollersMotoTest : public ::testing::Test {
     return poller.ok() ? std::move(*poller) : nullptr;
   }
 
+  // A restart (new engine, a new poller from `make`, same ledger), after which the first poll
+  // reads nothing again.
+  template <typename Poller, typename Make>
+  void RestartAndExpectNothingNew(std::unique_ptr<Poller>& poller, Make make) {
+    poller.reset();
+    Restart();
+    poller = make();
+    ASSERT_NE(poller, nullptr);
+    auto restarted = poller->PollOnce();
+    ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+    EXPECT_EQ(restarted->objects, 0);
+    EXPECT_EQ(restarted->applied, 0);
+  }
+
   Money Spent(const std::string& user) {
     std::lock_guard<std::mutex> lock(engine_mu_);
     auto view = engine_->ShowBudget("111122223333:" + user);
@@ -179,13 +193,7 @@ TEST_F(PollersMotoTest, S3ObjectsAreIngestedOnceAcrossPollsLateObjectsAndRestart
   EXPECT_EQ(Spent("alice"), *Money::ParseUsd("1.50"));
 
   // A restart: new engine, new poller, same ledger: nothing is read again.
-  poller.reset();
-  Restart();
-  poller = NewS3Poller();
-  ASSERT_NE(poller, nullptr);
-  auto restarted = poller->PollOnce();
-  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
-  EXPECT_EQ(restarted->objects, 0);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectNothingNew(poller, [&] { return NewS3Poller(); }));
   PutObject("2026/11/01/03", "d.json.gz", *Gzip(Line("r6", 4'000'000, "bob") + "\n"));
   auto after = poller->PollOnce();
   ASSERT_TRUE(after.ok()) << after.status().ToString();
@@ -230,13 +238,7 @@ TEST_F(PollersMotoTest, S3DamagedObjectPutAgainFixedUnderItsKeyCountsOnce) {
   EXPECT_TRUE(fixed->unreadable.empty());
   EXPECT_EQ(Spent("erin"), *Money::ParseUsd("3.00"));  // $1 + 200 x $0.01
 
-  poller.reset();
-  Restart();
-  poller = NewS3Poller();
-  ASSERT_NE(poller, nullptr);
-  auto restarted = poller->PollOnce();
-  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
-  EXPECT_EQ(restarted->objects, 0);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectNothingNew(poller, [&] { return NewS3Poller(); }));
   EXPECT_EQ(Spent("erin"), *Money::ParseUsd("3.00"));
 }
 
@@ -278,14 +280,7 @@ TEST_F(PollersMotoTest, CloudWatchEventsAreIngestedOnceWithEqualTimestampsAndRes
   EXPECT_EQ(more->rejected, 1);
   EXPECT_EQ(Spent("carol"), *Money::ParseUsd("1.25"));
 
-  poller.reset();
-  Restart();
-  poller = NewLogsPoller();
-  ASSERT_NE(poller, nullptr);
-  auto restarted = poller->PollOnce();
-  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
-  EXPECT_EQ(restarted->objects, 0);
-  EXPECT_EQ(restarted->applied, 0);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectNothingNew(poller, [&] { return NewLogsPoller(); }));
   EXPECT_EQ(Spent("carol"), *Money::ParseUsd("1.25"));
 }
 
